@@ -1,0 +1,156 @@
+"""Session overheads against plain baselines, measured in one run with one interpreter.
+
+    uv run python bench/session.py [--rounds N]
+
+Each line prints our median, the baseline's median and the ratio:
+
+- start: subprocess session start to first result  vs  spawning `python -I -c pass`
+- round trip: warm `run("x = 1")`                   vs  a JSON frame echoed by a warm child
+- in-process: `run("x = 1")`                         vs  bare `exec` of the same code
+- tool call: `tools.echo.say(text=...)` from code     vs  `subprocess.run(["echo", ...])`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor
+
+ECHO_TOOL = """\
+name: echo
+description: Print text
+command: echo
+schema:
+  positional:
+    - {name: text, type: string, required: true}
+recipes:
+  say: {description: Print the text}
+"""
+
+ECHO_CHILD = """
+import os, struct
+while True:
+    header = os.read(0, 4)
+    if not header:
+        break
+    (size,) = struct.unpack('>I', header)
+    payload = b''
+    while len(payload) < size:
+        payload += os.read(0, size - len(payload))
+    os.write(1, header + payload)
+"""
+
+
+async def median_seconds(action: Callable[[], Awaitable[object]], rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def report(label: str, ours: float, baseline: float, target: str) -> None:
+    print(
+        f"{label:<34} {ours * 1e3:9.3f} ms  vs {baseline * 1e3:9.3f} ms   "
+        f"ratio {ours / baseline:6.2f}x   (target {target})"
+    )
+
+
+async def bench_start(base: Path, rounds: int) -> None:
+    async def spawn_floor() -> None:
+        process = await asyncio.create_subprocess_exec(sys.executable, "-I", "-c", "pass")
+        await process.wait()
+
+    async def session_start() -> None:
+        async with Session(storage=FileStorage(base), executor=SubprocessExecutor()) as session:
+            await session.run("1")
+
+    await session_start()  # warm the file-system caches for both sides alike
+    floor = await median_seconds(spawn_floor, rounds)
+    ours = await median_seconds(session_start, rounds)
+    report("start to first result", ours, floor, "<= 2x")
+
+
+async def bench_round_trip(base: Path, rounds: int) -> None:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-I",
+        "-c",
+        ECHO_CHILD,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    stdin, stdout = child.stdin, child.stdout
+    payload = json.dumps({"kind": "run", "id": 1, "code": "x = 1", "token": "0" * 16}).encode()
+    frame = struct.pack(">I", len(payload)) + payload
+
+    async def pipe_round_trip() -> None:
+        stdin.write(frame)
+        await stdin.drain()
+        await stdout.readexactly(len(frame))
+
+    async with Session(storage=FileStorage(base), executor=SubprocessExecutor()) as session:
+        await session.run("x = 0")
+        ours = await median_seconds(lambda: session.run("x = 1"), rounds * 20)
+    floor = await median_seconds(pipe_round_trip, rounds * 20)
+    stdin.close()
+    await child.wait()
+    report("warm run round trip (subprocess)", ours, floor, "<= 3x")
+
+
+async def bench_inprocess(base: Path, rounds: int) -> None:
+    code = compile("x = 1", "<bench>", "exec")
+    scope: dict[str, object] = {}
+
+    async def bare_exec() -> None:
+        exec(code, scope)
+
+    async with Session(storage=FileStorage(base), executor=InProcessExecutor()) as session:
+        ours = await median_seconds(lambda: session.run("x = 1"), rounds * 50)
+    floor = await median_seconds(bare_exec, rounds * 50)
+    print(
+        f"{'in-process run vs bare exec':<34} {ours * 1e6:9.1f} µs  vs {floor * 1e6:9.1f} µs   "
+        f"overhead {(ours - floor) * 1e6:6.1f} µs   (target <= 30 µs)"
+    )
+
+
+async def bench_tool_call(base: Path, rounds: int) -> None:
+    (base / "tools").mkdir(parents=True, exist_ok=True)
+    (base / "tools" / "echo.yaml").write_text(ECHO_TOOL)
+
+    async def bare_spawn() -> None:
+        subprocess.run(["echo", "hello"], capture_output=True, check=True)
+
+    async with Session(storage=FileStorage(base), executor=SubprocessExecutor()) as session:
+        await session.run("tools.echo.say(text='warm')")
+        ours = await median_seconds(lambda: session.run("tools.echo.say(text='hello')"), rounds * 5)
+    floor = await median_seconds(bare_spawn, rounds * 5)
+    report("tool call (echo) from agent code", ours, floor, "<= 1.2x")
+
+
+async def main(rounds: int) -> None:
+    print(f"python {sys.version.split()[0]}, {rounds} rounds (medians)\n")
+    with tempfile.TemporaryDirectory() as temp:
+        base = Path(temp)
+        await bench_start(base / "start", rounds)
+        await bench_round_trip(base / "trip", rounds)
+        await bench_inprocess(base / "inproc", rounds)
+        await bench_tool_call(base / "tool", rounds)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    asyncio.run(main(parser.parse_args().rounds))

@@ -1,0 +1,114 @@
+"""Artifacts over any storage: names checked, values turned into bytes and back exactly.
+
+str is stored as UTF-8 text, bytes as they are, and JSON values (dict, list, int, float,
+bool, None) as JSON, so ``42`` comes back as ``42`` and ``"42"`` as ``"42"``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from py_code_mode import _names
+from py_code_mode.errors import ArtifactDataError, ArtifactNotFoundError
+from py_code_mode.runtime.protocol import is_exact
+from py_code_mode.storage.base import ArtifactInfo, DataType, Storage
+
+
+def encode(data: Any) -> tuple[bytes, DataType]:
+    """Return (payload, data type) for a value, or raise `ArtifactDataError`."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data), "bytes"
+    if isinstance(data, str):
+        return data.encode("utf-8", errors="surrogatepass"), "text"
+    if not is_exact(data) or _contains_bytes(data):
+        raise ArtifactDataError(
+            f"artifacts.save cannot store a {type(data).__name__} exactly: save str, bytes, or "
+            "JSON values (dict with str keys, list, int, float, bool, None); convert other "
+            "values first, e.g. list(a_set) or json.dumps(obj, default=str)"
+        )
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), "json"
+
+
+def _contains_bytes(data: Any) -> bool:
+    if isinstance(data, bytes):
+        return True
+    if isinstance(data, list):
+        return any(_contains_bytes(item) for item in data)
+    if isinstance(data, dict):
+        return any(_contains_bytes(item) for item in data.values())
+    return False
+
+
+def decode(payload: bytes, data_type: DataType | None, name: str = "") -> Any:
+    """Give back the value `encode` was given (or a best guess for files made by hand)."""
+    if data_type == "bytes":
+        return payload
+    if data_type == "text":
+        return payload.decode("utf-8", errors="surrogatepass")
+    if data_type == "json":
+        return json.loads(payload)
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload
+    if name.endswith(".json"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+class ArtifactStore:
+    """Artifacts of one storage: names checked, values encoded, records kept."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    async def save(
+        self,
+        name: Any,
+        data: Any,
+        description: Any = None,
+        metadata: Any = None,
+    ) -> dict[str, Any]:
+        """Store `data` under `name`, replacing what was there; return its record."""
+        name = _names.artifact_name(name)
+        if description is not None and not isinstance(description, str):
+            raise ArtifactDataError(
+                f"description must be a string, got {type(description).__name__}"
+            )
+        if metadata is not None and not (isinstance(metadata, dict) and is_exact(metadata)):
+            raise ArtifactDataError("metadata must be a dict of JSON values (str keys)")
+        payload, data_type = encode(data)
+        info = ArtifactInfo(
+            name=name,
+            data_type=data_type,
+            size=len(payload),
+            description=description or "",
+            metadata=dict(metadata or {}),
+        )
+        await self._storage.save_artifact(info, payload)
+        return info.to_dict()
+
+    async def load(self, name: Any) -> Any:
+        """The value saved under `name`; raise `ArtifactNotFoundError` if there is none."""
+        info, payload = await self._storage.load_artifact(_names.artifact_name(name))
+        return decode(payload, info.data_type, info.name)
+
+    async def list(self) -> list[dict[str, Any]]:
+        """Records of every artifact, sorted by name."""
+        return [info.to_dict() for info in await self._storage.list_artifacts()]
+
+    async def delete(self, name: Any) -> bool:
+        """Delete an artifact; False if there was none."""
+        return await self._storage.delete_artifact(_names.artifact_name(name))
+
+    async def exists(self, name: Any) -> bool:
+        """Whether an artifact of that name exists."""
+        try:
+            await self._storage.load_artifact(_names.artifact_name(name))
+        except ArtifactNotFoundError:
+            return False
+        return True

@@ -1,0 +1,444 @@
+"""Run agent code in a child Python process that talks to the host over its own pipes.
+
+The worker is ``python -I`` importing only the standard-library runtime, started in a new
+process group with an explicit environment. A second, warm worker waits in reserve, so that
+replacing a crashed or killed worker costs no start-up time.
+
+Timeouts escalate: SIGINT to the worker's process group (agent code sees KeyboardInterrupt
+and the session keeps its variables), then, if the code ignores it, SIGKILL and the spare
+takes over, and the result says plainly that the variables were lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import py_code_mode
+from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
+from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, MarkedStream
+from py_code_mode.execution.base import OutputCallback, RequestHandler, WorkerContext
+from py_code_mode.result import ExecutionResult
+from py_code_mode.runtime import protocol
+from py_code_mode.runtime.worker import end_marker
+
+__all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INHERITED_ENV: tuple[str, ...] = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "USER",
+    "LOGNAME",
+    "TERM",
+)
+"""Host variables a worker sees by default: enough to run programs, no secrets."""
+
+_PACKAGE_ROOT = str(Path(py_code_mode.__file__).resolve().parent.parent)
+_BOOTSTRAP = (
+    "import sys\n"
+    f"if {_PACKAGE_ROOT!r} not in sys.path: sys.path.insert(0, {_PACKAGE_ROOT!r})\n"
+    "from py_code_mode.runtime.worker import main\n"
+    "main(sys.argv[1:])\n"
+)
+_START_TIMEOUT = 30.0
+_OUTPUT_DRAIN_TIMEOUT = 5.0
+
+
+def _describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "it stopped answering"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+class _Worker:
+    """One live worker process and the host's end of its channel."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        handler: RequestHandler,
+    ) -> None:
+        self.process = process
+        self._reader = reader
+        self._writer = writer
+        self._handler = handler
+        assert process.stdout is not None and process.stderr is not None
+        self.stdout = MarkedStream(process.stdout, "stdout")
+        self.stderr = MarkedStream(process.stderr, "stderr")
+        self._ids = 0
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._requests: set[asyncio.Task[None]] = set()
+        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.alive = True
+        self._pump = asyncio.create_task(self._read_frames())
+
+    @classmethod
+    async def spawn(cls, python: str, context: WorkerContext, env: Mapping[str, str]) -> _Worker:
+        loop = asyncio.get_running_loop()
+        host_read, child_write = os.pipe()
+        child_read, host_write = os.pipe()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                python,
+                "-I",
+                "-c",
+                _BOOTSTRAP,
+                str(child_read),
+                str(child_write),
+                json.dumps(list(context.import_paths)),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=context.cwd,
+                env=dict(env),
+                pass_fds=(child_read, child_write),
+                start_new_session=True,
+            )
+        finally:
+            os.close(child_read)
+            os.close(child_write)
+        worker: _Worker | None = None
+        try:
+            reader = asyncio.StreamReader(limit=1 << 30)
+            await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(host_read, "rb", 0)
+            )
+            transport, proto = await loop.connect_write_pipe(
+                lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()),
+                os.fdopen(host_write, "wb", 0),
+            )
+            writer = asyncio.StreamWriter(transport, proto, None, loop)
+            worker = cls(process, reader, writer, context.handler)
+            await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
+        except BaseException as exc:
+            # Cancelled (a spare no longer wanted) or failed: leave no process behind.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            if worker is None:
+                await process.wait()
+                raise
+            await worker._shutdown()
+            if isinstance(exc, TimeoutError | WorkerLostError):
+                raise WorkerLostError(
+                    f"The worker process did not start ({python} -I): "
+                    f"{worker.stderr.unclaimed_text().strip() or exc}"
+                ) from exc
+            raise
+        return worker
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        self._writer.write(protocol.dumps(message))
+        await self._writer.drain()
+
+    async def _read_frames(self) -> None:
+        try:
+            while True:
+                header = await self._reader.readexactly(protocol.HEADER.size)
+                (size,) = protocol.HEADER.unpack(header)
+                frame = protocol.loads(await self._reader.readexactly(size))
+                kind = frame.get("kind")
+                if kind == "request":
+                    task = asyncio.create_task(self._serve(frame))
+                    self._requests.add(task)
+                    task.add_done_callback(self._requests.discard)
+                elif kind == "done":
+                    future = self._pending.pop(frame.get("id"), None)
+                    if future is not None and not future.done():
+                        future.set_result(frame.get("result") or {})
+                elif kind == "ready" and not self._ready.done():
+                    self._ready.set_result(None)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.alive = False
+            await self._fail_pending()
+
+    async def _fail_pending(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.process.wait(), 2.0)
+        how = _describe_exit(self.process.returncode)
+        lost = WorkerLostError(f"The worker process died ({how})")
+        futures: list[asyncio.Future[Any]] = [self._ready, *self._pending.values()]
+        for future in futures:
+            if not future.done():
+                future.set_exception(lost)
+            # Mark the exception retrieved: whoever still awaits it gets it all the same, and
+            # a run abandoned after a timeout must not log "exception was never retrieved".
+            if not future.cancelled():
+                future.exception()
+        self._pending.clear()
+
+    async def _serve(self, frame: dict[str, Any]) -> None:
+        request_id = frame.get("id")
+        try:
+            value = await self._handler(str(frame.get("verb")), dict(frame.get("args") or {}))
+            reply: dict[str, Any] = {"kind": "reply", "id": request_id, "value": value}
+            payload = protocol.dumps(reply)
+        except CodeModeError as exc:
+            payload = protocol.dumps(
+                {"kind": "reply", "id": request_id, "error": protocol.error_payload(exc)}
+            )
+        except Exception as exc:
+            logger.exception("request %r from agent code failed in the host", frame.get("verb"))
+            error = {"type": "InfrastructureError", "message": f"the host failed: {exc!r}"}
+            payload = protocol.dumps({"kind": "reply", "id": request_id, "error": error})
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self._writer.write(payload)
+            await self._writer.drain()
+
+    def submit(self, command: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
+        """Send a run or reset command; the future resolves with the worker's result."""
+        if not self.alive:
+            raise WorkerLostError("The worker process has exited")
+        self._ids += 1
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[self._ids] = future
+        self._writer.write(protocol.dumps({**command, "id": self._ids}))
+        return future
+
+    def cancel_requests(self) -> None:
+        """Abandon host work for requests whose caller has stopped waiting."""
+        for task in list(self._requests):
+            task.cancel()
+
+    def interrupt(self) -> None:
+        """SIGINT to the worker's process group: KeyboardInterrupt in agent code."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGINT)
+
+    async def kill(self) -> None:
+        """Kill the worker and everything it started; wait until it is gone."""
+        self.alive = False
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        await self._shutdown()
+
+    async def close(self) -> None:
+        """Close the channel (the worker exits by itself), then make sure it is gone."""
+        self.alive = False
+        self._writer.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 2.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        self.cancel_requests()
+        self._writer.close()
+        await self.process.wait()
+        await self._pump
+        await self.stdout.close()
+        await self.stderr.close()
+
+
+class SubprocessExecutor:
+    """Runs agent code in a child process: the default executor of a `Session`.
+
+    Args:
+        python: The interpreter for workers; defaults to the host's own.
+        env: Extra environment variables for the worker.
+        inherit_env: Names of host variables the worker may see. By default only what
+            programs need to run (`DEFAULT_INHERITED_ENV`); secrets stay on the host.
+        interrupt_grace: Seconds agent code gets to stop after SIGINT before it is killed.
+        output_limit: Bytes of stdout and of stderr kept per run.
+        warm_spare: Keep a second worker started, so a replacement is instant.
+    """
+
+    def __init__(
+        self,
+        *,
+        python: str | None = None,
+        env: Mapping[str, str] | None = None,
+        inherit_env: Sequence[str] = DEFAULT_INHERITED_ENV,
+        interrupt_grace: float = 2.0,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        warm_spare: bool = True,
+    ) -> None:
+        if isinstance(inherit_env, str):
+            raise TypeError("inherit_env must be a sequence of variable names, not one string")
+        if interrupt_grace < 0:
+            raise ValueError(f"interrupt_grace must be >= 0 seconds, got {interrupt_grace!r}")
+        if output_limit < 1:
+            raise ValueError(
+                f"output_limit must be a positive number of bytes, got {output_limit!r}"
+            )
+        self._python = python or sys.executable
+        self._env = {name: os.environ[name] for name in inherit_env if name in os.environ}
+        self._env.update(env or {})
+        self._grace = interrupt_grace
+        self._output_limit = output_limit
+        self._warm_spare = warm_spare
+        self._context: WorkerContext | None = None
+        self._worker: _Worker | None = None
+        self._spare: asyncio.Task[_Worker] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self, context: WorkerContext) -> None:
+        """Start the worker (and its warm spare)."""
+        if self._context is not None:
+            raise UsageError("this SubprocessExecutor is already serving a session")
+        self._context = context
+        self._worker = await self._spawn()
+
+    async def _spawn(self) -> _Worker:
+        assert self._context is not None
+        return await _Worker.spawn(self._python, self._context, self._env)
+
+    def _prepare_spare(self) -> None:
+        if self._warm_spare and self._spare is None:
+            self._spare = asyncio.create_task(self._spawn())
+
+    async def _replace_worker(self) -> _Worker:
+        if self._worker is not None:
+            await self._worker.kill()
+        spare, self._spare = self._spare, None
+        worker: _Worker | None = None
+        if spare is not None:
+            try:
+                worker = await spare
+            except WorkerLostError:
+                worker = None
+        if worker is None or not worker.alive:
+            worker = await self._spawn()
+        self._worker = worker
+        self._prepare_spare()
+        return worker
+
+    async def _current(self) -> _Worker:
+        if self._context is None:
+            raise UsageError("the executor has not been started; use `async with Session(...)`")
+        if self._worker is None or not self._worker.alive:
+            return await self._replace_worker()
+        return self._worker
+
+    async def run(
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> ExecutionResult:
+        """Run `code` in the worker; see the module docstring for how timeouts escalate."""
+        async with self._lock:
+            worker = await self._current()
+            token = secrets.token_hex(8)
+            marker = end_marker(token)
+            for stream in (worker.stdout, worker.stderr):
+                callback = None
+                if on_output is not None:
+                    callback = _stream_callback(on_output, stream.name)
+                stream.begin(marker, self._output_limit, callback)
+            started = time.perf_counter()
+            future = worker.submit({"kind": "run", "code": code, "token": token})
+            try:
+                outcome = await self._await_outcome(worker, future, timeout)
+                # The spare starts once the session is in use, not while it is starting.
+                self._prepare_spare()
+            except BaseException:
+                await self._replace_worker()  # cancelled mid-run: never leave code running
+                raise
+            finally:
+                worker.cancel_requests()
+            drain = _OUTPUT_DRAIN_TIMEOUT if worker.alive else 0.2
+            stdout = await worker.stdout.finish(drain)
+            stderr = await worker.stderr.finish(drain)
+            elapsed = (time.perf_counter() - started) * 1000
+            return ExecutionResult(
+                value=outcome.get("value"),
+                stdout=stdout,
+                stderr=stderr,
+                error=outcome.get("error"),
+                execution_time_ms=elapsed,
+                details={k: v for k, v in outcome.items() if k not in ("value", "error")},
+            )
+
+    async def _await_outcome(
+        self, worker: _Worker, future: asyncio.Future[dict[str, Any]], timeout: float | None
+    ) -> dict[str, Any]:
+        try:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout)
+            except TimeoutError:
+                pass
+            worker.interrupt()
+            try:
+                outcome = await asyncio.wait_for(asyncio.shield(future), self._grace)
+            except TimeoutError:
+                await self._replace_worker()
+                return {
+                    "error": f"Execution timed out after {timeout:g}s and the code ignored the "
+                    "interrupt, so its worker was killed and replaced: the session's "
+                    "variables were lost.",
+                    "error_type": "TimeoutError",
+                    "timed_out": True,
+                    "state_lost": True,
+                }
+            outcome = dict(outcome)
+            outcome["error"] = (
+                f"Execution timed out after {timeout:g}s; the code was interrupted and the "
+                f"session's variables are intact.\n{outcome.get('error') or ''}"
+            ).rstrip()
+            outcome.update(error_type="TimeoutError", timed_out=True, value=None)
+            return outcome
+        except WorkerLostError as exc:
+            await self._replace_worker()
+            return {
+                "error": f"{exc} while running this code; a fresh worker has taken its place, "
+                "so the session's variables were lost.",
+                "error_type": "WorkerLostError",
+                "state_lost": True,
+            }
+
+    async def reset(self) -> None:
+        """Clear the worker's variables; if it is gone, the next run gets a fresh one."""
+        async with self._lock:
+            worker = await self._current()
+            try:
+                await worker.submit({"kind": "reset"})
+            except WorkerLostError:
+                await self._replace_worker()
+
+    async def close(self) -> None:
+        """Stop the worker and the spare."""
+        async with self._lock:
+            spare, self._spare = self._spare, None
+            if spare is not None:
+                if not spare.done():
+                    spare.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WorkerLostError):
+                    await (await spare).close()
+            if self._worker is not None:
+                await self._worker.close()
+                self._worker = None
+
+
+def _stream_callback(on_output: OutputCallback, name: str) -> Any:
+    if name == "stdout":
+        return lambda text: on_output("stdout", text)
+    return lambda text: on_output("stderr", text)

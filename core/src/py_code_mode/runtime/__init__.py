@@ -1,0 +1,1 @@
+"""What runs inside the executing interpreter. Standard library only, imported by the worker."""

@@ -1,0 +1,249 @@
+"""The exec loop: run agent code in persistent globals and describe what happened.
+
+Agent code may use top-level ``await``; the value of a final expression is returned; a
+traceback names the agent's own lines (``File "<run 3>", line 2``) and none of ours.
+
+Namespace methods work both plainly and awaited. A plain call blocks on the channel; an
+awaited one must not, so that ``asyncio.gather`` can overlap requests. The compiler rewrites
+every ``await f(...)`` into ``await __pcm_await__(f, ...)``, which picks the async variant
+of our namespace methods and leaves every other callable exactly as it was.
+
+Standard library only: this runs inside the worker.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import sys
+import threading
+
+from py_code_mode.runtime import protocol
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the worker ~8 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+AWAIT_HELPER = "__pcm_await__"
+RESULT_NAME = "__pcm_result__"
+CO_COROUTINE = 0x0080
+_RUNTIME_DIR = __file__.rsplit("/", 1)[0]
+_AGENT_FILES = ("<run ", "<skill ")
+
+
+class AsyncCapable:
+    """Base of namespace callables: ``obj(...)`` blocks, ``obj.call_async(...)`` is awaitable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Make the call and block until its result."""
+        raise NotImplementedError
+
+    def call_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Return an awaitable of the same call."""
+        raise NotImplementedError
+
+
+def _await_call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    if isinstance(func, AsyncCapable):
+        return func.call_async(*args, **kwargs)
+    return func(*args, **kwargs)
+
+
+class _AwaitRewriter(ast.NodeTransformer):
+    def visit_Await(self, node: ast.Await) -> ast.AST:
+        self.generic_visit(node)
+        call = node.value
+        if not isinstance(call, ast.Call):
+            return node
+        helper = ast.Name(id=AWAIT_HELPER, ctx=ast.Load())
+        rewritten = ast.Call(func=helper, args=[call.func, *call.args], keywords=call.keywords)
+        return ast.copy_location(ast.Await(value=ast.copy_location(rewritten, call)), node)
+
+
+def parse_module(source: str, filename: str) -> ast.Module:
+    """Parse agent or skill source and apply the await rewrite; raise SyntaxError as Python does."""
+    tree = _AwaitRewriter().visit(ast.parse(source, filename=filename, mode="exec"))
+    assert isinstance(tree, ast.Module)
+    return ast.fix_missing_locations(tree)
+
+
+_SOURCES: dict[str, str] = {}
+_CELL_NUMBERS = itertools.count(1)
+
+
+def remember_source(filename: str, source: str) -> None:
+    """Let tracebacks show the agent's lines for a file that only exists in memory.
+
+    `linecache` and `traceback` cost the worker's start several milliseconds, so they are
+    imported only when an error is formatted; until then the sources wait here.
+    """
+    _SOURCES[filename] = source
+    linecache = sys.modules.get("linecache")
+    if linecache is not None:  # agent code imported it: keep its view current too
+        _register_sources(linecache)
+
+
+def _register_sources(linecache: Any) -> None:
+    for filename, source in _SOURCES.items():
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
+
+
+def compile_agent_code(source: str, filename: str) -> Any:
+    """Compile a cell whose last expression statement stores its value in `RESULT_NAME`."""
+    tree = parse_module(source, filename)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        target = ast.Name(id=RESULT_NAME, ctx=ast.Store())
+        tree.body[-1] = ast.copy_location(ast.Assign(targets=[target], value=last.value), last)
+        ast.fix_missing_locations(tree)
+    remember_source(filename, source)
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    return compile(tree, filename, "exec", flags=flags, dont_inherit=True)
+
+
+def format_exception(exc: BaseException) -> str:
+    """Format `exc` like Python does, minus the frames that belong to py-code-mode."""
+    import linecache  # deferred: see remember_source
+    import traceback
+
+    _register_sources(linecache)
+    te = traceback.TracebackException.from_exception(exc)
+    _strip_runtime_frames(te, set())
+    return "".join(te.format()).rstrip("\n")
+
+
+def _strip_runtime_frames(te: Any, seen: set[int]) -> None:
+    if id(te) in seen:
+        return
+    seen.add(id(te))
+    kept = [frame for frame in te.stack if not frame.filename.startswith(_RUNTIME_DIR)]
+    # Frames above the agent's first line (the event loop driving a top-level await) are
+    # ours too, even though they live in the standard library.
+    first = next((i for i, f in enumerate(kept) if f.filename.startswith(_AGENT_FILES)), 0)
+    kept = kept[first:]
+    te.stack = type(te.stack).from_list(kept)
+    for chained in (te.__cause__, te.__context__):
+        if chained is not None:
+            _strip_runtime_frames(chained, seen)
+
+
+def describe_value(value: Any) -> tuple[Any, str | None]:
+    """Return (value to send, error): exact JSON-like values as they are, anything else as repr."""
+    if protocol.is_exact(value):
+        return value, None
+    try:
+        return repr(value), None
+    except Exception as exc:  # noqa: BLE001 - any failure of a user __repr__ is reported
+        return None, f"The last expression's value could not be shown: repr() raised {exc!r}"
+
+
+class Engine:
+    """Runs cells of agent code in one set of globals that survives between runs."""
+
+    def __init__(self, namespaces: dict[str, Any]) -> None:
+        self._namespaces = namespaces
+        self.globals: dict[str, Any] = self._fresh_globals()
+
+    def _fresh_globals(self) -> dict[str, Any]:
+        scope: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        scope.update(self._namespaces)
+        scope[AWAIT_HELPER] = _await_call
+        return scope
+
+    def reset(self) -> None:
+        """Forget every variable; the namespaces stay."""
+        self.globals = self._fresh_globals()
+
+    def run(self, source: str) -> dict[str, Any]:
+        """Run one cell; return ``{value, error, error_type}`` and never raise for agent errors."""
+        # Numbered per process, not per engine: in-process sessions share one line cache.
+        filename = f"<run {next(_CELL_NUMBERS)}>"
+        try:
+            code = compile_agent_code(source, filename)
+        except SyntaxError as exc:
+            # Where the parser stopped is the whole story; the frames are all ours.
+            import traceback  # deferred: see remember_source
+
+            text = "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+            return {"value": None, "error": text, "error_type": type(exc).__name__}
+        try:
+            if code.co_flags & CO_COROUTINE:
+                self.run_coroutine(eval(code, self.globals))  # noqa: S307 - running agent code is the job
+            else:
+                exec(code, self.globals)  # noqa: S102 - running agent code is the job
+        except SystemExit as exc:
+            return {
+                "value": None,
+                "error": f"SystemExit: the code called sys.exit({exc.code!r}); the session "
+                "keeps running and its variables are intact.",
+                "error_type": "SystemExit",
+            }
+        except BaseException as exc:  # noqa: BLE001 - agent errors become results
+            return _failure(exc)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        value, error = describe_value(self.globals.pop(RESULT_NAME, None))
+        return {"value": value, "error": error, "error_type": "ReprError" if error else None}
+
+    def run_coroutine(self, coro: Any) -> Any:
+        """Drive a coroutine to completion on this engine's own event loop."""
+        return thread_loop().run_until_complete(coro)
+
+
+def _failure(exc: BaseException) -> dict[str, Any]:
+    return {"value": None, "error": format_exception(exc), "error_type": type(exc).__name__}
+
+
+_thread_loops = threading.local()
+
+
+def thread_loop() -> Any:
+    """This thread's own event loop, made on first use and reused after."""
+    import asyncio  # deferred: only awaiting code pays for asyncio
+
+    loop = getattr(_thread_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _thread_loops.loop = loop
+    return loop
+
+
+def close_thread_loop() -> None:
+    """Close this thread's loop, if it made one: a thread that ends must not leak it."""
+    loop = getattr(_thread_loops, "loop", None)
+    if loop is not None and not loop.is_closed():
+        loop.close()
+
+
+def drive(coro: Any) -> Any:
+    """Run a coroutine to completion from blocking code, inside a running loop or not."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return thread_loop().run_until_complete(coro)
+    # Called without `await` from async code: this loop is busy running the caller, so the
+    # coroutine gets a thread and a loop of its own; the caller blocks, as it asked to.
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = thread_loop().run_until_complete(coro)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+            box["error"] = exc
+
+    def target_then_close() -> None:
+        try:
+            target()
+        finally:
+            close_thread_loop()
+
+    helper = threading.Thread(target=target_then_close, name="pcm-skill", daemon=True)
+    helper.start()
+    helper.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -1,0 +1,303 @@
+"""Session: one storage, one tool registry, one executor, wired together.
+
+The session is a facade: agent code reaches the host through the executor's channel, and
+integrations that do not send code call the same host handlers through the methods below.
+Facade methods return plain data and raise typed errors (`py_code_mode.errors`) for rejected
+input; only `run` turns errors into results, because only `run` executes agent code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from py_code_mode.artifacts import ArtifactStore
+from py_code_mode.deps.installer import Installer
+from py_code_mode.deps.manager import DepsManager
+from py_code_mode.errors import InputError, SessionClosedError
+from py_code_mode.execution.base import Executor, OutputCallback, WorkerContext
+from py_code_mode.execution.inprocess import InProcessExecutor
+from py_code_mode.execution.subprocess import SubprocessExecutor
+from py_code_mode.host import Host
+from py_code_mode.result import ExecutionResult
+from py_code_mode.runtime.protocol import is_exact
+from py_code_mode.skills.library import SkillLibrary
+from py_code_mode.storage.base import Storage
+from py_code_mode.storage.file import FileStorage
+from py_code_mode.tools.registry import ToolRegistry
+
+__all__ = ["Session"]
+
+_STORAGE_METHODS = ("list_skills", "save_artifact", "load_tool_definitions", "list_deps")
+_EXECUTOR_METHODS = ("start", "run", "reset", "close")
+
+
+def default_deps_target(storage: Storage) -> Path:
+    """Where a storage's deps are installed: inside the workspace, else in the user cache.
+
+    One directory per interpreter and machine kind, since installed packages may hold
+    compiled code for exactly one of each.
+    """
+    tag = f"{sys.implementation.cache_tag}-{os.uname().machine}"
+    if storage.root is not None:
+        return storage.root / ".py-code-mode" / "deps" / tag
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(repr(storage).encode()).hexdigest()[:16]
+    return cache / "py-code-mode" / "deps" / key / tag
+
+
+def _check_kind(value: Any, methods: tuple[str, ...], what: str, example: str) -> None:
+    # Storage and Executor are protocols; a clear TypeError beats an AttributeError later.
+    missing = [m for m in methods if not callable(getattr(type(value), m, None))]
+    if missing:
+        raise TypeError(f"{what} must be {example}, got {value!r} (it lacks {', '.join(missing)})")
+
+
+class Session:
+    """A persistent Python session for agent code, with tools, skills, artifacts and deps.
+
+    Args:
+        storage: Where skills, artifacts, the deps list and tool definitions live, e.g.
+            `FileStorage(base_path="./data")`.
+        executor: What runs the code; defaults to `SubprocessExecutor()`.
+        sync_deps: Install the stored deps list when the session starts.
+        allow_runtime_deps: Let agent code call `deps.add`/`deps.remove`.
+        installer: How packages are installed (target directory, find-links, index);
+            defaults to the workspace's own environment and the default index.
+        default_timeout: Seconds a `run` may take when it names no timeout of its own.
+    """
+
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        executor: Executor | None = None,
+        *,
+        sync_deps: bool = False,
+        allow_runtime_deps: bool = True,
+        installer: Installer | None = None,
+        default_timeout: float | None = None,
+    ) -> None:
+        if storage is None:
+            raise TypeError(
+                "Session needs a storage: Session(storage=FileStorage(base_path='./data')) "
+                "or Session.from_base('./data')"
+            )
+        _check_kind(
+            storage, _STORAGE_METHODS, "storage", "a Storage such as FileStorage(base_path=...)"
+        )
+        if executor is not None:
+            _check_kind(
+                executor, _EXECUTOR_METHODS, "executor", "an Executor such as SubprocessExecutor()"
+            )
+        if default_timeout is not None and default_timeout <= 0:
+            raise ValueError(
+                f"default_timeout must be a positive number of seconds, got {default_timeout!r}"
+            )
+        self._storage = storage
+        self._executor: Executor = executor or SubprocessExecutor()
+        self._sync_deps = sync_deps
+        self._allow_runtime_deps = allow_runtime_deps
+        self._installer = installer or Installer(default_deps_target(storage))
+        self._default_timeout = default_timeout
+        self._host: Host | None = None
+        self._start_lock = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    def from_base(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> Session:
+        """A session on a workspace directory (`FileStorage`), in one call."""
+        return cls(storage=FileStorage(base_path), **kwargs)
+
+    @classmethod
+    def subprocess(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> Session:
+        """A session on a workspace directory, running code in a child process."""
+        return cls(storage=FileStorage(base_path), executor=SubprocessExecutor(), **kwargs)
+
+    @classmethod
+    def inprocess(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> Session:
+        """A session on a workspace directory, running code in this process."""
+        return cls(storage=FileStorage(base_path), executor=InProcessExecutor(), **kwargs)
+
+    @property
+    def storage(self) -> Storage:
+        """The session's storage."""
+        return self._storage
+
+    @property
+    def executor(self) -> Executor:
+        """The session's executor."""
+        return self._executor
+
+    async def __aenter__(self) -> Session:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Load tools, prepare the workspace and start the worker; idempotent."""
+        async with self._start_lock:
+            if self._closed:
+                raise SessionClosedError("this session is closed; create a new Session")
+            if self._host is not None:
+                return
+            if isinstance(self._storage, FileStorage):
+                await asyncio.to_thread(self._storage.ensure_layout)
+            cwd = self._storage.root or Path.cwd()
+            target = self._installer.target
+            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+            tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions())
+            host = Host(
+                skills=SkillLibrary(self._storage),
+                artifacts=ArtifactStore(self._storage),
+                tools=tools,
+                deps=DepsManager(self._storage, self._installer),
+                cwd=cwd,
+                allow_runtime_deps=self._allow_runtime_deps,
+            )
+            if self._sync_deps:
+                await host.deps.sync()
+            await self._executor.start(WorkerContext(host.handle, cwd, (str(target),)))
+            self._host = host
+
+    async def close(self) -> None:
+        """Stop the worker; the storage keeps everything."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._host is not None:
+            await self._executor.close()
+
+    async def _ready(self) -> Host:
+        if self._closed:
+            raise SessionClosedError("this session is closed; create a new Session")
+        if self._host is None:
+            await self.start()
+        assert self._host is not None
+        return self._host
+
+    # --- running code ------------------------------------------------------------------
+
+    async def run(
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> ExecutionResult:
+        """Run agent code; errors in it are returned in the result, never raised.
+
+        Args:
+            code: Python source; may use top-level `await`; its last expression is the value.
+            timeout: Seconds before the code is interrupted (default: the session's).
+            on_output: Called with ("stdout" | "stderr", text) as output is produced.
+        """
+        if not isinstance(code, str):
+            raise TypeError(f"code must be a string of Python source, got {type(code).__name__}")
+        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        await self._ready()
+        return await self._executor.run(
+            code, timeout=timeout or self._default_timeout, on_output=on_output
+        )
+
+    async def reset(self) -> None:
+        """Forget every variable of agent code; tools, skills, artifacts and deps stay."""
+        await self._ready()
+        await self._executor.reset()
+
+    # --- tools -------------------------------------------------------------------------
+
+    async def list_tools(self) -> list[dict[str, Any]]:
+        """Every tool with its callables and their parameters."""
+        return await (await self._ready()).list_tools()
+
+    async def search_tools(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Tools that match `query`, best first."""
+        return await (await self._ready()).search_tools(query, limit)
+
+    # --- skills ------------------------------------------------------------------------
+
+    async def list_skills(self) -> list[dict[str, Any]]:
+        """Every skill: name, description, params, signature."""
+        return await (await self._ready()).skills.list()
+
+    async def search_skills(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Skills that match `query`, best first."""
+        return await (await self._ready()).skills.search(query, limit)
+
+    async def get_skill(self, name: str) -> dict[str, Any] | None:
+        """A skill with its source and parameters, or None if there is none."""
+        return await (await self._ready()).skills.get(name)
+
+    async def create_skill(
+        self, name: str, source: str, description: str | None = None
+    ) -> dict[str, Any]:
+        """Validate and save a skill (replacing one of the same name); return its summary."""
+        return await (await self._ready()).skills.create(name, source, description)
+
+    async def delete_skill(self, name: str) -> bool:
+        """Delete a skill; False if there was none."""
+        return await (await self._ready()).skills.delete(name)
+
+    async def invoke_skill(self, name: str, /, **kwargs: Any) -> ExecutionResult:
+        """Run a skill in the worker, like `skills.invoke(name, **kwargs)` in agent code.
+
+        The skill is agent code, so its failures come back in the result; an unknown name or
+        arguments that cannot cross to the worker raise.
+        """
+        host = await self._ready()
+        await host.skills.source(name)  # raises SkillNotFoundError / InvalidNameError
+        if not is_exact(kwargs):
+            raise InputError(
+                "skill arguments must be JSON values "
+                "(str, int, float, bool, None, bytes, lists, dicts)"
+            )
+        return await self.run(f"skills.invoke({name!r}, **{kwargs!r})")
+
+    # --- artifacts ---------------------------------------------------------------------
+
+    async def save_artifact(
+        self,
+        name: str,
+        data: Any,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Save str, bytes or a JSON value under `name`; return its record."""
+        return await (await self._ready()).artifacts.save(name, data, description, metadata)
+
+    async def load_artifact(self, name: str) -> Any:
+        """The value saved under `name`; raise `ArtifactNotFoundError` if there is none."""
+        return await (await self._ready()).artifacts.load(name)
+
+    async def list_artifacts(self) -> list[dict[str, Any]]:
+        """Records of every artifact."""
+        return await (await self._ready()).artifacts.list()
+
+    async def delete_artifact(self, name: str) -> bool:
+        """Delete an artifact; False if there was none."""
+        return await (await self._ready()).artifacts.delete(name)
+
+    # --- deps --------------------------------------------------------------------------
+
+    async def list_deps(self) -> list[str]:
+        """The session's deps list."""
+        return await (await self._ready()).deps.list()
+
+    async def add_dep(self, spec: str) -> dict[str, Any]:
+        """Install a package into the workspace's environment and record it."""
+        return await (await self._ready()).deps.add(spec)
+
+    async def remove_dep(self, spec: str) -> dict[str, Any]:
+        """Remove a package from the deps list and uninstall it."""
+        return await (await self._ready()).deps.remove(spec)
+
+    async def sync_deps(self) -> dict[str, Any]:
+        """Install whatever on the deps list is missing."""
+        return await (await self._ready()).deps.sync()

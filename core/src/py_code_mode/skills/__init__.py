@@ -1,0 +1,1 @@
+"""Skills: reusable Python functions an agent saved, found by search, composable."""

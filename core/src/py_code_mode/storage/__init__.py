@@ -1,0 +1,1 @@
+"""Where skills, artifacts, the deps list and tool definitions live."""

@@ -1,0 +1,111 @@
+"""The storage protocol: what a Session needs to persist, and the records it stores.
+
+A storage keeps bytes and records; it does not interpret skills or artifacts. Names are
+validated above it (`py_code_mode._names`) and again by each storage before it touches a
+key or a path, so no backend trusts its caller with a hostile name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+DataType = Literal["bytes", "text", "json"]
+
+
+def utc_now() -> str:
+    """An ISO-8601 UTC timestamp, the form every record uses."""
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class StoredSkill:
+    """A skill as stored: its source, and a description only if one was given explicitly."""
+
+    name: str
+    source: str
+    description: str | None = None
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """What is known about an artifact besides its bytes."""
+
+    name: str
+    data_type: DataType
+    size: int
+    created_at: str = field(default_factory=utc_now)
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain-data form agent code and the facade see."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "type": self.data_type,
+            "size": self.size,
+            "created_at": self.created_at,
+            "metadata": dict(self.metadata),
+        }
+
+
+class Storage(Protocol):
+    """Persistence for one library of skills, artifacts, deps and tool definitions."""
+
+    @property
+    def root(self) -> Path | None:
+        """The workspace directory, if this storage has one (the worker runs there)."""
+        ...
+
+    async def load_tool_definitions(self) -> list[tuple[str, Any]]:
+        """Tool definitions as (where it came from, parsed mapping), in a stable order."""
+        ...
+
+    async def list_skills(self) -> list[StoredSkill]:
+        """Every stored skill, sorted by name."""
+        ...
+
+    async def get_skill(self, name: str) -> StoredSkill | None:
+        """One skill, or None."""
+        ...
+
+    async def save_skill(self, skill: StoredSkill) -> None:
+        """Create or replace a skill atomically."""
+        ...
+
+    async def delete_skill(self, name: str) -> bool:
+        """Delete a skill; False if there was none."""
+        ...
+
+    async def save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
+        """Create or replace an artifact and its record atomically."""
+        ...
+
+    async def load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes]:
+        """An artifact's record and bytes; raise `ArtifactNotFoundError` if absent."""
+        ...
+
+    async def list_artifacts(self) -> list[ArtifactInfo]:
+        """Every artifact's record, sorted by name."""
+        ...
+
+    async def delete_artifact(self, name: str) -> bool:
+        """Delete an artifact; False if there was none."""
+        ...
+
+    async def list_deps(self) -> list[str]:
+        """The requirement lines of the deps list, in order."""
+        ...
+
+    async def add_dep(self, requirement: str) -> None:
+        """Add a requirement line, replacing any line for the same distribution."""
+        ...
+
+    async def remove_dep(self, name: str) -> bool:
+        """Remove the line for distribution `name`; False if there was none."""
+        ...

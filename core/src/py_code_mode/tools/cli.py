@@ -1,0 +1,375 @@
+"""Running a CLI tool: arguments checked and rendered to argv, then one bounded process.
+
+Two steps, kept apart so that nothing runs unless every argument fits the schema:
+
+1. `bind` checks the call's arguments against the tool's schema and renders the argv list
+   and the stdin bytes. Every problem is a `ToolArgumentError`.
+2. `run` starts the command without a shell (so `; rm -rf /` is one literal argument),
+   feeds stdin or closes it, captures bounded output and enforces the timeout. A command
+   that fails is a `ToolFailedError`.
+
+The command runs in its own process group (session), so a timeout or a cancelled call
+kills everything it started, not only the direct child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
+from py_code_mode.tools.definition import (
+    INPUT_ARGUMENT,
+    CLIToolDefinition,
+    Parameter,
+    Recipe,
+    short_repr,
+    value_problem,
+)
+
+__all__ = [
+    "Invocation",
+    "MAX_ERROR_CHARS",
+    "MAX_STDOUT_BYTES",
+    "bind",
+    "run",
+]
+
+MAX_STDOUT_BYTES = 8 * 1024 * 1024
+"""Stdout kept per call; the rest is read and dropped so a runaway command cannot fill memory."""
+
+MAX_ERROR_CHARS = 4000
+"""Characters of a failed command's stderr (its end, where errors are) shown in the error."""
+
+_STDERR_BYTES = 64 * 1024
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One checked call, ready to run.
+
+    Attributes:
+        argv: The command and its arguments, each one argv item.
+        stdin: Bytes for the command's stdin, or None to give it an empty, closed stdin.
+    """
+
+    argv: tuple[str, ...]
+    stdin: bytes | None
+
+
+# --- binding ---------------------------------------------------------------------------
+
+
+def bind(tool: CLIToolDefinition, recipe: Recipe | None, args: Mapping[str, Any]) -> Invocation:
+    """Check a call's arguments and render the command line.
+
+    Values are merged in this order, later winning: the recipe's preset, the defaults of
+    recipe params that the preset leaves out, the call's arguments. A None argument counts
+    as absent. `input` is never rendered: it becomes the command's stdin.
+
+    Args:
+        tool: The tool being called.
+        recipe: The recipe, or None to call the raw schema.
+        args: The keyword arguments agent code passed.
+
+    Returns:
+        The argv and stdin to run.
+
+    Raises:
+        ToolArgumentError: An argument is unknown, has the wrong type, or a required one is
+            missing; nothing was run.
+    """
+    where = f"{tool.name}.{recipe.name}" if recipe is not None else tool.name
+    if not isinstance(args, Mapping):
+        raise ToolArgumentError(
+            f"{where}() takes keyword arguments as a mapping, got {type(args).__name__}"
+        )
+    given = {key: value for key, value in args.items() if value is not None}
+    stdin = _stdin(where, given.pop(INPUT_ARGUMENT, None))
+    schema = {p.name: p for p in (*tool.options, *tool.positionals)}
+    unknown = [key for key in given if key not in schema]
+    if unknown:
+        raise ToolArgumentError(
+            f"{where}() got unexpected argument(s) {', '.join(short_repr(k) for k in unknown)}; "
+            f"allowed are {', '.join(tool.parameter_names())}"
+        )
+    for key, value in given.items():
+        problem = value_problem(schema[key].type, value)
+        if problem is not None:
+            raise ToolArgumentError(f"{where}() argument {key!r} {problem}")
+    merged = _merge(recipe, given)
+    missing = [name for name, p in schema.items() if p.required and name not in merged]
+    if missing:
+        raise ToolArgumentError(
+            f"{where}() is missing required argument(s) {', '.join(repr(m) for m in missing)}"
+        )
+    return Invocation(argv=(*tool.command, *_render(where, tool, merged)), stdin=stdin)
+
+
+def _merge(recipe: Recipe | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    if recipe is None:
+        return dict(given)
+    merged = dict(recipe.preset)
+    for param in recipe.params or ():
+        if param.default is not None and param.name not in merged:
+            merged[param.name] = param.default
+    merged.update(given)
+    return merged
+
+
+def _stdin(where: str, value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, allow_nan=False)
+        return text.encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        # ValueError also covers UnicodeEncodeError (lone surrogates) and NaN.
+        raise ToolArgumentError(
+            f"{where}() argument 'input' cannot be sent to stdin: {exc}; pass str, bytes or "
+            "JSON data (dict, list, number)"
+        ) from exc
+
+
+def _render(where: str, tool: CLIToolDefinition, merged: Mapping[str, Any]) -> list[str]:
+    argv: list[str] = []
+    for option in tool.options:
+        value = merged.get(option.name)
+        if value is None or value is False or option.flag is None:
+            continue
+        if value is True:
+            argv.append(option.flag)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                argv += [option.flag, str(item)]
+        else:
+            argv += [option.flag, str(value)]
+    gap: str | None = None
+    for positional in tool.positionals:
+        value = merged.get(positional.name)
+        if value is None:
+            gap = gap or positional.name
+            continue
+        if gap is not None:
+            raise ToolArgumentError(
+                f"{where}() got positional {positional.name!r} without {gap!r} before it; "
+                f"give {gap!r} too, or the command would read {positional.name!r} in its place"
+            )
+        items = value if isinstance(value, list | tuple) else [value]
+        argv += [_positional_text(where, positional, item) for item in items]
+    for item in argv:
+        _check_encodable(where, item)
+    return argv
+
+
+def _positional_text(where: str, positional: Parameter, value: Any) -> str:
+    text = str(value)
+    if isinstance(value, str) and text.startswith("-"):
+        # Not a shell problem but an argv one: the command would parse it as an option,
+        # and options outside the schema (curl -o, -K) must stay out of the agent's reach.
+        raise ToolArgumentError(
+            f"{where}() argument {positional.name!r} is {short_repr(value)}, which starts with "
+            "'-' and would be read as an option; options must be declared in the tool's schema"
+        )
+    return text
+
+
+def _check_encodable(where: str, item: str) -> None:
+    try:
+        os.fsencode(item)
+    except UnicodeEncodeError as exc:
+        raise ToolArgumentError(
+            f"{where}() argument value {short_repr(item)} cannot be passed to a command: {exc}"
+        ) from exc
+
+
+# --- running ---------------------------------------------------------------------------
+
+
+class _Head:
+    """The first `limit` bytes of a stream, counting what was dropped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.limit - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+
+
+class _Tail:
+    """The last `limit` bytes of a stream."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > 2 * self.limit:
+            del self.data[: -self.limit]
+
+    def text(self) -> str:
+        return bytes(self.data[-self.limit :]).decode("utf-8", errors="replace")
+
+
+async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | None = None) -> str:
+    """Run one checked invocation of `tool` and return its stdout.
+
+    Args:
+        tool: The tool, for its name, source and timeout.
+        invocation: What `bind` returned.
+        cwd: The working directory of the command; None for the host's.
+
+    Returns:
+        Stdout decoded as UTF-8 (undecodable bytes replaced), untrimmed. Output beyond
+        `MAX_STDOUT_BYTES` is dropped and a note at the end says so.
+
+    Raises:
+        ToolFailedError: The executable is missing, the command exited non-zero or was
+            killed by a signal, or it ran past the tool's timeout (it was killed).
+        UsageError: `cwd` is not a directory.
+    """
+    if cwd is not None and not cwd.is_dir():
+        raise UsageError(f"Tool {tool.name!r} cannot run in {str(cwd)!r}: not a directory")
+    process = await _start(tool, invocation, cwd)
+    stdout, stderr = _Head(MAX_STDOUT_BYTES), _Tail(_STDERR_BYTES)
+    finished = False
+    try:
+        async with asyncio.timeout(tool.timeout):
+            await _communicate(process, invocation.stdin, stdout, stderr)
+        finished = True
+    except TimeoutError:
+        raise ToolFailedError(
+            f"Tool {tool.name!r} timed out after {tool.timeout:g}s and was killed; "
+            f"raise `timeout` in {tool.source} if it needs longer"
+        ) from None
+    finally:
+        # Also on cancellation: an abandoned call must leave nothing running, including
+        # children that outlived the command while holding its output pipes open.
+        if not finished:
+            await _kill(process)
+    if process.returncode != 0:
+        raise ToolFailedError(_failure(tool, process.returncode, stderr, stdout))
+    text = bytes(stdout.data).decode("utf-8", errors="replace")
+    if stdout.total > len(stdout.data):
+        text += (
+            f"\n[py-code-mode: output truncated: the command wrote {stdout.total} bytes, "
+            f"only the first {len(stdout.data)} are shown]"
+        )
+    return text
+
+
+async def _start(
+    tool: CLIToolDefinition, invocation: Invocation, cwd: Path | None
+) -> asyncio.subprocess.Process:
+    executable = invocation.argv[0]
+    try:
+        return await asyncio.create_subprocess_exec(
+            *invocation.argv,
+            # Never the host's stdin: under a stdio MCP server that is the protocol stream.
+            stdin=asyncio.subprocess.PIPE
+            if invocation.stdin is not None
+            else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        where = "does not exist" if os.sep in executable else "was not found on PATH"
+        raise ToolFailedError(
+            f"Tool {tool.name!r} could not start: executable {executable!r} {where}; "
+            f"install it or fix `command` in {tool.source}"
+        ) from exc
+    except PermissionError as exc:
+        raise ToolFailedError(
+            f"Tool {tool.name!r} could not start: {executable!r} is not executable "
+            f"(permission denied); fix `command` in {tool.source}"
+        ) from exc
+    except OSError as exc:
+        raise ToolFailedError(
+            f"Tool {tool.name!r} could not start {executable!r}: {exc.strerror or exc}"
+        ) from exc
+
+
+async def _communicate(
+    process: asyncio.subprocess.Process, stdin: bytes | None, stdout: _Head, stderr: _Tail
+) -> None:
+    async with asyncio.TaskGroup() as group:
+        if stdin is not None and process.stdin is not None:
+            group.create_task(_feed(process.stdin, stdin))
+        if process.stdout is not None:
+            group.create_task(_drain(process.stdout, stdout))
+        if process.stderr is not None:
+            group.create_task(_drain(process.stderr, stderr))
+    await process.wait()
+
+
+async def _feed(writer: asyncio.StreamWriter, data: bytes) -> None:
+    # A command that exits without reading all of its stdin closes the pipe: not an error,
+    # its exit status tells whether it worked.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+async def _drain(reader: asyncio.StreamReader, sink: _Head | _Tail) -> None:
+    while chunk := await reader.read(_CHUNK):
+        sink.add(chunk)
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    """Kill the command and everything it started, then reap it."""
+    if sys.platform == "win32":
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+    else:
+        # The process leads its own group (start_new_session), so its pid is the group id.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    # Reap it even while being cancelled (anyio cancels again at every await inside a
+    # cancelled scope): after SIGKILL this takes milliseconds, and an unreaped process would
+    # outlive its event loop. A cancellation that arrives meanwhile is raised afterwards.
+    waiter = asyncio.ensure_future(process.wait())
+    cancelled = False
+    while not waiter.done():
+        try:
+            await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+def _failure(tool: CLIToolDefinition, code: int | None, stderr: _Tail, stdout: _Head) -> str:
+    if code is not None and code < 0:
+        try:
+            how = f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exit {code}"
+    detail = stderr.text().strip()
+    if not detail:
+        # Some commands report errors on stdout; better that than nothing.
+        detail = bytes(stdout.data[-_STDERR_BYTES:]).decode("utf-8", errors="replace").strip()
+    if len(detail) > MAX_ERROR_CHARS:
+        detail = "..." + detail[-MAX_ERROR_CHARS:]
+    return f"Tool {tool.name!r} failed ({how}): {detail or '(no output)'}"

@@ -1,0 +1,19 @@
+"""Helpers for tests that are not fixtures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_binary(name: str) -> str:
+    """The path of a binary the test needs: fail in CI, skip with a reason elsewhere."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name!r} is not installed (CI installs it: .ci/run)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

@@ -1,0 +1,68 @@
+"""Fixtures shared by the whole suite: executors, sessions, binaries, a local HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor
+from py_code_mode.execution.base import Executor
+
+EXECUTOR_KINDS = ("subprocess", "inprocess")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def make_executor(kind: str) -> Executor:
+    return SubprocessExecutor() if kind == "subprocess" else InProcessExecutor()
+
+
+@pytest.fixture(params=EXECUTOR_KINDS)
+def executor_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return tmp_path / "workspace"
+
+
+@pytest.fixture
+async def session(workspace: Path, executor_kind: str) -> AsyncIterator[Session]:
+    async with Session(storage=FileStorage(workspace), executor=make_executor(executor_kind)) as s:
+        yield s
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        owner_repo = self.path.removeprefix("/repos/")
+        body = json.dumps({"full_name": owner_repo, "stargazers_count": 1234}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def github_api() -> Iterator[str]:
+    """A stand-in for api.github.com on loopback: GET /repos/{owner}/{repo} -> JSON."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

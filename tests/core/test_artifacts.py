@@ -1,0 +1,117 @@
+"""Artifacts: exact round trips, records, hostile names, nothing lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from py_code_mode import ArtifactDataError, ArtifactNotFoundError, InvalidNameError, Session
+
+pytestmark = pytest.mark.anyio
+
+VALUES = [
+    ("text", "héllo\nworld"),
+    ("number_as_text", "42"),
+    ("number", 42),
+    ("float", 2.5),
+    ("flag", True),
+    ("nothing", None),
+    ("blob", bytes(range(256))),
+    ("nested", {"a": [1, {"b": None}], "$bytes": "not a tag"}),
+    ("list", [1, "two", 3.0]),
+]
+
+
+@pytest.mark.parametrize("name, value", VALUES)
+async def test_values_round_trip_exactly_through_agent_code(
+    session: Session, name: str, value: object
+) -> None:
+    saved = await session.run(f"artifacts.save({name!r}, {value!r})")
+    assert saved.is_ok, saved.error
+    loaded = await session.run(f"artifacts.load({name!r})")
+    assert loaded.is_ok
+    if isinstance(value, str | int | float | bool | bytes | list | dict) or value is None:
+        assert loaded.value == value and type(loaded.value) is type(value)
+
+
+async def test_values_saved_by_the_facade_load_in_agent_code_and_back(session: Session) -> None:
+    await session.save_artifact("blob", b"\x00\x01", description="raw")
+    assert (await session.run("artifacts.load('blob')")).value == b"\x00\x01"
+    await session.run("artifacts.save('scans/host1.json', {'open': [22, 80]})")
+    assert await session.load_artifact("scans/host1.json") == {"open": [22, 80]}
+
+
+async def test_records_carry_type_size_description_and_creation_time(session: Session) -> None:
+    await session.save_artifact("report", {"k": 1}, description="a report", metadata={"run": 3})
+    [record] = await session.list_artifacts()
+    assert record["name"] == "report"
+    assert record["type"] == "json" and record["description"] == "a report"
+    assert record["metadata"] == {"run": 3}
+    assert record["size"] == len(json.dumps({"k": 1}, indent=2))
+    assert record["created_at"].endswith("+00:00")
+
+
+async def test_the_index_file_is_compatible_with_upstream(session: Session) -> None:
+    await session.save_artifact("report", "text", description="d")
+    root = session.storage.root
+    assert root is not None
+    index = json.loads((root / "artifacts" / ".artifacts.json").read_text())
+    assert index["report"]["description"] == "d"
+    assert index["report"]["metadata"]["_data_type"] == "text"
+
+
+async def test_exists_delete_and_missing_artifacts(session: Session) -> None:
+    await session.run("artifacts.save('a', 1)")
+    result = await session.run(
+        "(artifacts.exists('a'), artifacts.delete('a'),"
+        " artifacts.exists('a'), artifacts.delete('a'))"
+    )
+    assert result.value == "(True, True, False, False)"
+    with pytest.raises(ArtifactNotFoundError):
+        await session.load_artifact("a")
+    missing = await session.run("artifacts.load('a')")
+    assert "ArtifactNotFoundError" in (missing.error or "") and "'a' not found" in (
+        missing.error or ""
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../../etc/passwd",
+        "/etc/passwd",
+        "",
+        "a/../../b",
+        ".artifacts.json",
+        "dir/.hidden",
+        "-x",
+        None,
+    ],
+)
+async def test_hostile_artifact_names_are_rejected_and_nothing_is_written(
+    session: Session, name: object
+) -> None:
+    with pytest.raises(InvalidNameError):
+        await session.save_artifact(name, "data")  # type: ignore[arg-type]
+    result = await session.run(f"artifacts.save({name!r}, 'data')")
+    assert "InvalidNameError" in (result.error or "")
+    root = session.storage.root
+    assert root is not None
+    assert [p for p in root.rglob("*") if p.is_file() and "artifacts" in p.parts] == []
+
+
+async def test_values_that_cannot_round_trip_are_rejected(session: Session) -> None:
+    with pytest.raises(ArtifactDataError):
+        await session.save_artifact("s", {1, 2})
+    with pytest.raises(ArtifactDataError):
+        await session.save_artifact("n", float("nan"))
+    result = await session.run("artifacts.save('obj', object())")
+    assert not result.is_ok
+    assert await session.list_artifacts() == []
+
+
+async def test_a_replaced_artifact_keeps_only_the_new_value(session: Session) -> None:
+    await session.save_artifact("x", "old")
+    await session.save_artifact("x", b"new")
+    assert await session.load_artifact("x") == b"new"
+    assert [a["type"] for a in await session.list_artifacts()] == ["bytes"]

@@ -1,0 +1,105 @@
+"""Agent code that misbehaves: the session survives and says what happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from py_code_mode import FileStorage, Session, SubprocessExecutor
+
+pytestmark = pytest.mark.anyio
+
+SWALLOWS_INTERRUPTS = """
+import time
+while True:
+    try:
+        time.sleep(0.01)
+    except KeyboardInterrupt:
+        pass
+"""
+
+
+async def test_code_that_never_returns_is_interrupted_and_state_is_kept(session: Session) -> None:
+    await session.run("kept = 'yes'")
+    result = await session.run("import time\nwhile True:\n    time.sleep(0.01)", timeout=0.5)
+    assert not result.is_ok
+    assert "timed out after 0.5s" in (result.error or "")
+    assert result.details["timed_out"] is True
+    assert not result.details.get("state_lost")
+    assert (await session.run("kept")).value == "yes"
+
+
+async def test_code_that_swallows_the_interrupt_is_stopped_and_state_loss_is_reported(
+    session: Session,
+) -> None:
+    await session.run("kept = 'yes'")
+    result = await session.run(SWALLOWS_INTERRUPTS, timeout=0.3)
+    assert not result.is_ok
+    assert "variables were lost" in (result.error or "")
+    assert result.details["state_lost"] is True
+    after = await session.run("'kept' in globals()")
+    assert after.is_ok and after.value is False
+
+
+async def test_printing_fifty_megabytes_is_cut_to_a_bounded_size(session: Session) -> None:
+    result = await session.run("for _ in range(50):\n    print('x' * 1_000_000)")
+    assert result.is_ok
+    assert len(result.stdout) < 1_100_000
+    assert "bytes of output cut" in result.stdout
+    assert result.stdout.startswith("xxx") and result.stdout.endswith("x\n")
+
+
+@pytest.mark.parametrize("executor_kind", ["subprocess"], indirect=True)
+@pytest.mark.parametrize(
+    "code, how",
+    [
+        ("import os\nos._exit(1)", "exit status 1"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "SIGKILL"),
+        ("import ctypes\nctypes.string_at(0)", "SIGSEGV"),
+    ],
+)
+async def test_a_worker_that_dies_gives_an_error_and_the_next_run_works(
+    session: Session, code: str, how: str
+) -> None:
+    result = await session.run(code)
+    assert not result.is_ok
+    assert how in (result.error or "") and "variables were lost" in (result.error or "")
+    assert (await session.run("1 + 1")).value == 2
+
+
+@pytest.mark.parametrize("executor_kind", ["subprocess"], indirect=True)
+async def test_output_of_processes_the_code_starts_is_captured(session: Session) -> None:
+    result = await session.run("import os\nos.system('echo from-child')\nprint('from-python')")
+    assert result.stdout == "from-child\nfrom-python\n"
+
+
+async def test_the_worker_sees_no_host_secrets_unless_allowed(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PCM_TEST_SECRET", "hunter2")
+    code = "import os\nos.environ.get('PCM_TEST_SECRET'), os.getcwd()"
+    async with Session(storage=FileStorage(workspace), executor=SubprocessExecutor()) as session:
+        assert (await session.run(code)).value == f"(None, {str(workspace)!r})"
+    allowed = SubprocessExecutor(inherit_env=["PATH", "PCM_TEST_SECRET"], env={"EXTRA": "1"})
+    async with Session(storage=FileStorage(workspace), executor=allowed) as session:
+        result = await session.run("import os\nos.environ['PCM_TEST_SECRET'], os.environ['EXTRA']")
+        assert result.value == "('hunter2', '1')"
+
+
+@pytest.mark.parametrize("executor_kind", ["subprocess"], indirect=True)
+async def test_the_worker_imports_only_the_standard_library(session: Session) -> None:
+    result = await session.run(
+        "import sys\nsorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pydantic', 'yaml', 'filelock', 'packaging', 'asyncio'))"
+    )
+    assert result.value == []
+
+
+@pytest.mark.parametrize("executor_kind", ["inprocess"], indirect=True)
+async def test_in_process_runs_leave_the_host_stdout_as_it_was(session: Session) -> None:
+    import sys
+
+    before = (sys.stdout, sys.stderr)
+    await session.run("print('captured')")
+    await session.run(SWALLOWS_INTERRUPTS, timeout=0.2)
+    assert (sys.stdout, sys.stderr) == before

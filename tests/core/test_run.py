@@ -1,0 +1,94 @@
+"""Session.run semantics, identical under both executors."""
+
+from __future__ import annotations
+
+import pytest
+from py_code_mode import Session
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_variables_persist_between_runs(session: Session) -> None:
+    await session.run("x = 40")
+    result = await session.run("x + 2")
+    assert result.is_ok and result.value == 42
+
+
+async def test_the_last_expression_is_the_value_and_statements_give_none(session: Session) -> None:
+    assert (await session.run("a = 1\na + 1")).value == 2
+    assert (await session.run("b = 3")).value is None
+
+
+async def test_json_like_values_come_back_as_they_are(session: Session) -> None:
+    result = await session.run("{'a': [1, 2.5, None, True], 'b': {'c': 'x'}, 'd': b'\\x00\\xff'}")
+    assert result.value == {"a": [1, 2.5, None, True], "b": {"c": "x"}, "d": b"\x00\xff"}
+
+
+async def test_other_values_come_back_as_their_repr(session: Session) -> None:
+    assert (await session.run("{1, 2}")).value == "{1, 2}"
+    assert (await session.run("(1, 'a')")).value == "(1, 'a')"
+    assert (await session.run("class P:\n    def __repr__(self): return 'P!'\nP()")).value == "P!"
+
+
+async def test_a_value_whose_repr_fails_is_an_error_result(session: Session) -> None:
+    result = await session.run(
+        "class Bad:\n    def __repr__(self): raise RuntimeError('no')\nBad()"
+    )
+    assert not result.is_ok
+    assert "repr() raised" in (result.error or "")
+
+
+async def test_top_level_await_works(session: Session) -> None:
+    result = await session.run("import asyncio\nawait asyncio.sleep(0)\n'done'")
+    assert result.value == "done"
+
+
+async def test_stdout_and_stderr_are_captured_separately(session: Session) -> None:
+    result = await session.run("import sys\nprint('out')\nprint('err', file=sys.stderr)")
+    assert result.stdout == "out\n"
+    assert result.stderr == "err\n"
+
+
+async def test_tracebacks_name_the_agents_own_lines(session: Session) -> None:
+    result = await session.run("x = 1\n\ndef f():\n    return 1 / 0\n\nf()")
+    assert not result.is_ok
+    error = result.error or ""
+    assert "line 6, in <module>" in error and "line 4, in f" in error
+    assert "return 1 / 0" in error
+    assert "ZeroDivisionError" in error
+    assert "py_code_mode" not in error
+
+
+async def test_a_syntax_error_is_an_error_result(session: Session) -> None:
+    result = await session.run("def (:")
+    assert not result.is_ok and "SyntaxError" in (result.error or "")
+
+
+async def test_reset_clears_variables_and_keeps_the_namespaces(session: Session) -> None:
+    await session.run("x = 1")
+    await session.reset()
+    result = await session.run("'x' in globals(), type(artifacts).__name__")
+    assert result.value == "(False, 'Artifacts')"
+
+
+async def test_sys_exit_does_not_end_the_session(session: Session) -> None:
+    await session.run("kept = 7")
+    result = await session.run("import sys\nsys.exit(3)")
+    assert not result.is_ok and "sys.exit(3)" in (result.error or "")
+    assert (await session.run("kept")).value == 7
+
+
+async def test_output_is_streamed_to_a_callback_as_it_is_produced(session: Session) -> None:
+    chunks: list[tuple[str, str]] = []
+    result = await session.run(
+        "print('a')\nprint('b')", on_output=lambda s, t: chunks.append((s, t))
+    )
+    assert result.stdout == "a\nb\n"
+    assert "".join(t for s, t in chunks if s == "stdout") == "a\nb\n"
+
+
+async def test_run_rejects_code_that_is_not_a_string(session: Session) -> None:
+    with pytest.raises(TypeError):
+        await session.run(b"1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        await session.run("1", timeout=0)
