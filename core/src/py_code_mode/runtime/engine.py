@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 AWAIT_HELPER = "__pcm_await__"
 RESULT_NAME = "__pcm_result__"
 CO_COROUTINE = 0x0080
-_RUNTIME_DIR = __file__.rsplit("/", 1)[0]
+_PACKAGE_DIR = __file__.rsplit("/", 2)[0]
+_PLUMBING = ("/concurrent/futures/", "/asyncio/")
 _AGENT_FILES = ("<run ", "<skill ")
 
 
@@ -67,6 +68,7 @@ def parse_module(source: str, filename: str) -> ast.Module:
     return ast.fix_missing_locations(tree)
 
 
+MAX_REMEMBERED_SOURCES = 1000
 _SOURCES: dict[str, str] = {}
 _CELL_NUMBERS = itertools.count(1)
 
@@ -77,16 +79,18 @@ def remember_source(filename: str, source: str) -> None:
     `linecache` and `traceback` cost the worker's start several milliseconds, so they are
     imported only when an error is formatted; until then the sources wait here.
     """
+    _SOURCES.pop(filename, None)
     _SOURCES[filename] = source
+    if len(_SOURCES) > MAX_REMEMBERED_SOURCES:
+        del _SOURCES[next(iter(_SOURCES))]  # the oldest cell: its traceback is long gone
     linecache = sys.modules.get("linecache")
-    if linecache is not None:  # agent code imported it: keep its view current too
-        _register_sources(linecache)
+    if linecache is not None:  # already imported (always, in-process): keep it current
+        _register(linecache, filename, source)
 
 
-def _register_sources(linecache: Any) -> None:
-    for filename, source in _SOURCES.items():
-        lines = source.splitlines(keepends=True)
-        linecache.cache[filename] = (len(source), None, lines, filename)
+def _register(linecache: Any, filename: str, source: str) -> None:
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
 
 
 def compile_agent_code(source: str, filename: str) -> Any:
@@ -107,7 +111,9 @@ def format_exception(exc: BaseException) -> str:
     import linecache  # deferred: see remember_source
     import traceback
 
-    _register_sources(linecache)
+    for filename, source in _SOURCES.items():
+        if filename not in linecache.cache:
+            _register(linecache, filename, source)
     te = traceback.TracebackException.from_exception(exc)
     _strip_runtime_frames(te, set())
     return "".join(te.format()).rstrip("\n")
@@ -117,11 +123,16 @@ def _strip_runtime_frames(te: Any, seen: set[int]) -> None:
     if id(te) in seen:
         return
     seen.add(id(te))
-    kept = [frame for frame in te.stack if not frame.filename.startswith(_RUNTIME_DIR)]
-    # Frames above the agent's first line (the event loop driving a top-level await) are
-    # ours too, even though they live in the standard library.
-    first = next((i for i, f in enumerate(kept) if f.filename.startswith(_AGENT_FILES)), 0)
-    kept = kept[first:]
+    kept = [frame for frame in te.stack if not frame.filename.startswith(_PACKAGE_DIR)]
+    # Frames above the agent's first line (the loop driving a top-level await) and below its
+    # last one that only carry a namespace call's answer back (futures, the loop) are ours
+    # too, even though they live in the standard library.
+    agent = [i for i, f in enumerate(kept) if f.filename.startswith(_AGENT_FILES)]
+    if agent:
+        tail = kept[agent[-1] + 1 :]
+        if all(any(part in f.filename for part in _PLUMBING) for f in tail):
+            kept = kept[: agent[-1] + 1]
+        kept = kept[agent[0] :]
     te.stack = type(te.stack).from_list(kept)
     for chained in (te.__cause__, te.__context__):
         if chained is not None:

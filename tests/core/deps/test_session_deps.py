@@ -1,0 +1,94 @@
+"""deps through a Session: agent code installs, imports at once, and can be forbidden to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from py_code_mode import (
+    FileStorage,
+    InProcessExecutor,
+    InvalidRequirementError,
+    Session,
+    SubprocessExecutor,
+)
+from py_code_mode.deps import Installer
+
+pytestmark = pytest.mark.anyio
+
+
+def _session(workspace: Path, wheelhouse: Path, kind: str, **kwargs: object) -> Session:
+    storage = FileStorage(workspace)
+    installer = Installer(
+        workspace / ".py-code-mode" / "deps" / "test",
+        find_links=[wheelhouse],
+        no_index=True,
+    )
+    executor = SubprocessExecutor() if kind == "subprocess" else InProcessExecutor()
+    return Session(storage=storage, executor=executor, installer=installer, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["subprocess", "inprocess"])
+async def test_agent_code_adds_a_package_and_imports_it_in_the_same_run(
+    tmp_path: Path, wheelhouse: Path, kind: str
+) -> None:
+    async with _session(tmp_path, wheelhouse, kind) as session:
+        result = await session.run(
+            "added = deps.add('tinypkg==1.0')\nimport tinypkg\n(added['status'], tinypkg.VALUE)"
+        )
+        assert result.value == "('installed', 1)", result.error
+        assert (await session.run("deps.list()")).value == ["tinypkg==1.0"]
+    assert (tmp_path / "requirements.txt").read_text() == "tinypkg==1.0\n"
+
+
+async def test_a_failed_install_leaves_the_list_unchanged(tmp_path: Path, wheelhouse: Path) -> None:
+    async with _session(tmp_path, wheelhouse, "subprocess") as session:
+        result = await session.run("deps.add('no-such-package-anywhere')")
+        assert "DepsInstallError" in (result.error or "")
+        assert await session.list_deps() == []
+
+
+@pytest.mark.parametrize(
+    "spec", ["-e .", "--index-url=https://evil.example", "x @ https://e.x/x.whl", "x; rm -rf /"]
+)
+async def test_hostile_specs_are_rejected_in_agent_code_and_the_facade(
+    tmp_path: Path, wheelhouse: Path, spec: str
+) -> None:
+    async with _session(tmp_path, wheelhouse, "subprocess") as session:
+        result = await session.run(f"deps.add({spec!r})")
+        assert "InvalidRequirementError" in (result.error or "")
+        with pytest.raises(InvalidRequirementError):
+            await session.add_dep(spec)
+    assert not (tmp_path / "requirements.txt").exists()
+
+
+async def test_runtime_deps_can_be_forbidden_to_agent_code_only(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    async with _session(tmp_path, wheelhouse, "subprocess", allow_runtime_deps=False) as session:
+        for call in ("deps.add('tinypkg')", "deps.remove('tinypkg')"):
+            result = await session.run(call)
+            assert "RuntimeDepsDisabledError" in (result.error or "")
+        assert (await session.run("deps.list()")).value == []
+        await session.add_dep("tinypkg==2.0")  # the operator may, through the facade
+        assert (await session.run("import tinypkg\ntinypkg.VALUE")).value == 2
+
+
+async def test_the_deps_list_is_installed_at_start_when_asked(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    (tmp_path / "requirements.txt").write_text("# pinned for the demo\ntinypkg==2.0\n")
+    async with _session(tmp_path, wheelhouse, "subprocess", sync_deps=True) as session:
+        assert (await session.run("import tinypkg\ntinypkg.VALUE")).value == 2
+    assert (tmp_path / "requirements.txt").read_text() == "# pinned for the demo\ntinypkg==2.0\n"
+
+
+async def test_removing_a_package_uninstalls_it(tmp_path: Path, wheelhouse: Path) -> None:
+    async with _session(tmp_path, wheelhouse, "subprocess") as session:
+        await session.add_dep("tinypkg==1.0")
+        removed = await session.run("deps.remove('tinypkg')")
+        assert removed.is_ok and removed.value["removed"] is True
+        assert await session.list_deps() == []
+    async with _session(tmp_path, wheelhouse, "subprocess") as fresh:
+        gone = await fresh.run("import tinypkg")
+        assert "ModuleNotFoundError" in (gone.error or "")

@@ -1,0 +1,122 @@
+"""Tools as agent code calls them: the README's jq and curl, bad input, errors to catch."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from py_code_mode import FileStorage, InputError, Session
+
+from tests._support import require_binary
+from tests.conftest import make_executor
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tools"
+
+PRINTF = """\
+name: printf
+description: Print each argument on its own line
+command: printf
+schema:
+  positional:
+    - {name: fmt, type: string, required: true}
+    - {name: values, type: array}
+recipes:
+  lines:
+    description: One value per line
+    preset: {fmt: "%s\\n"}
+"""
+
+
+@pytest.fixture
+async def tool_session(workspace: Path, executor_kind: str) -> AsyncIterator[Session]:
+    (workspace / "tools").mkdir(parents=True)
+    for name in ("curl.yaml", "jq.yaml"):
+        shutil.copy(EXAMPLES / name, workspace / "tools")
+    (workspace / "tools" / "printf.yaml").write_text(PRINTF)
+    storage = FileStorage(workspace)
+    async with Session(storage=storage, executor=make_executor(executor_kind)) as session:
+        yield session
+
+
+async def test_jq_reads_its_input_from_the_input_argument(tool_session: Session) -> None:
+    require_binary("jq")
+    result = await tool_session.run(
+        "json_data = '{\"key\": [1, 2]}'\ntools.jq.query(filter='.key | length', input=json_data)"
+    )
+    assert result.value == "2\n", result.error
+
+
+async def test_curl_fetches_from_a_local_server(tool_session: Session, github_api: str) -> None:
+    require_binary("curl")
+    result = await tool_session.run(
+        f"import json\njson.loads(tools.curl.get(url='{github_api}/repos/a/b'))['full_name']"
+    )
+    assert result.value == "a/b", result.error
+
+
+async def test_shell_metacharacters_reach_the_command_as_literal_arguments(
+    tool_session: Session,
+) -> None:
+    hostile = ["; rm -rf /", "$(whoami)", "`id`", "| cat /etc/passwd", "&& echo pwned", "*"]
+    result = await tool_session.run(f"tools.printf.lines(values={hostile!r})")
+    assert result.value == "".join(f"{value}\n" for value in hostile), result.error
+
+
+async def test_tool_calls_can_be_awaited_and_gathered(tool_session: Session) -> None:
+    result = await tool_session.run(
+        "import asyncio\n"
+        "a = await tools.printf.lines(values=['a'])\n"
+        "b, c = await asyncio.gather(tools.printf.lines.call_async(values=['b']),"
+        " tools.printf.lines.call_async(values=['c']))\n"
+        "a + b + c"
+    )
+    assert result.value == "a\nb\nc\n", result.error
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        ("tools.nope.get()", "ToolNotFoundError"),
+        ("tools.printf.nope()", "ToolNotFoundError"),
+        ("tools.printf.lines(values='not-a-list')", "ToolArgumentError"),
+        ("tools.printf.lines(values=['a'], bogus=1)", "ToolArgumentError"),
+        ("tools.printf()", "ToolArgumentError"),
+    ],
+)
+async def test_bad_tool_calls_raise_errors_agent_code_can_catch(
+    tool_session: Session, call: str, error: str
+) -> None:
+    result = await tool_session.run(call)
+    assert f"{error}" in (result.error or "")
+    caught = await tool_session.run(
+        f"from py_code_mode.errors import {error}\ntry:\n    {call}\nexcept {error}:\n    'caught'"
+    )
+    assert caught.value is None and caught.is_ok
+
+
+async def test_unknown_tools_list_what_is_available(tool_session: Session) -> None:
+    result = await tool_session.run("tools.x.get()")
+    assert "Unknown tool: 'x'. Available: curl, jq, printf" in (result.error or "")
+    assert "py_code_mode" not in (result.error or "").replace("py_code_mode.errors.", "")
+    assert "concurrent" not in (result.error or "")
+
+
+async def test_listing_and_searching_tools(tool_session: Session) -> None:
+    names = await tool_session.run("[t['name'] for t in tools.list()]")
+    assert names.value == ["curl", "jq", "printf"]
+    found = await tool_session.search_tools("json query filter", limit=1)
+    assert [t["name"] for t in found] == ["jq"]
+
+
+@pytest.mark.parametrize("query, limit", [("x", 0), ("x", True), (123, 5), ("x", "5")])
+async def test_bad_search_arguments_raise_from_the_facade(
+    tool_session: Session, query: object, limit: object
+) -> None:
+    with pytest.raises(InputError):
+        await tool_session.search_tools(query, limit)  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        await tool_session.search_skills(query, limit)  # type: ignore[arg-type]
