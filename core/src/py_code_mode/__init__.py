@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from py_code_mode import errors as _errors  # standard library only: cheap for the worker
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the worker imports this package
 
 if TYPE_CHECKING:
@@ -51,29 +53,7 @@ _LOCATIONS = {
     "SubprocessExecutor": "py_code_mode.execution.subprocess",
     "SyncSession": "py_code_mode.sync",
 }
-_ERRORS = (
-    "ArtifactDataError",
-    "ArtifactNotFoundError",
-    "CodeModeError",
-    "DepsInstallError",
-    "InfrastructureError",
-    "InputError",
-    "InvalidNameError",
-    "InvalidRequirementError",
-    "InvalidSkillError",
-    "NotFoundError",
-    "RuntimeDepsDisabledError",
-    "SessionClosedError",
-    "SkillNotFoundError",
-    "StorageError",
-    "ToolArgumentError",
-    "ToolDefinitionError",
-    "ToolFailedError",
-    "ToolNotFoundError",
-    "UsageError",
-    "WorkerLostError",
-)
-_LOCATIONS.update(dict.fromkeys(_ERRORS, "py_code_mode.errors"))
+_LOCATIONS.update(dict.fromkeys(_errors.__all__, "py_code_mode.errors"))
 
 __all__ = [
     "ArtifactDataError",
