@@ -79,11 +79,14 @@ def remember_source(filename: str, source: str) -> None:
     `linecache` and `traceback` cost the worker's start several milliseconds, so they are
     imported only when an error is formatted; until then the sources wait here.
     """
+    linecache = sys.modules.get("linecache")
     _SOURCES.pop(filename, None)
     _SOURCES[filename] = source
     if len(_SOURCES) > MAX_REMEMBERED_SOURCES:
-        del _SOURCES[next(iter(_SOURCES))]  # the oldest cell: its traceback is long gone
-    linecache = sys.modules.get("linecache")
+        oldest = next(iter(_SOURCES))  # its traceback is long gone
+        del _SOURCES[oldest]
+        if linecache is not None:
+            linecache.cache.pop(oldest, None)
     if linecache is not None:  # already imported (always, in-process): keep it current
         _register(linecache, filename, source)
 
