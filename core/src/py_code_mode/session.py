@@ -104,6 +104,7 @@ class Session:
         self._installer = installer or Installer(default_deps_target(storage))
         self._default_timeout = default_timeout
         self._host: Host | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = asyncio.Lock()
         self._closed = False
 
@@ -131,6 +132,16 @@ class Session:
     def executor(self) -> Executor:
         """The session's executor."""
         return self._executor
+
+    @property
+    def allow_runtime_deps(self) -> bool:
+        """Whether packages may be added and removed after the session is built."""
+        return self._allow_runtime_deps
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the session started on (it owns the worker), None before start."""
+        return self._loop
 
     async def __aenter__(self) -> Session:
         await self.start()
@@ -164,6 +175,7 @@ class Session:
                 await host.deps.sync()
             await self._executor.start(WorkerContext(host.handle, cwd, (str(target),)))
             self._host = host
+            self._loop = asyncio.get_running_loop()
 
     async def close(self) -> None:
         """Stop the worker; the storage keeps everything."""

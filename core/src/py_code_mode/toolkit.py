@@ -1,0 +1,604 @@
+"""The agent-facing catalogue: each tool a model may call, described once for every adapter.
+
+AutoGen, LangChain, LlamaIndex and the MCP server all translate this one list into their
+own tool objects; none of them writes a description, an argument schema or a handler of
+its own. A tool here is a name, a description written for a model, a pydantic model of its
+arguments and an async handler bound to a Session (`AgentTool`). Calling it never raises
+for what the model did wrong: bad arguments, a missing skill, a failing run all come back
+as a `ToolOutput` with `is_error=True` and a message that says what to do instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from py_code_mode.errors import CodeModeError
+from py_code_mode.execution.base import OutputCallback
+from py_code_mode.portal import SessionPortal
+from py_code_mode.result import ExecutionResult
+from py_code_mode.session import Session
+
+__all__ = [
+    "TOOL_NAMES",
+    "AgentTool",
+    "Toolkit",
+    "ToolkitOptions",
+    "ToolOutput",
+    "cut",
+]
+
+TOOL_NAMES = (
+    "run_code",
+    "list_tools",
+    "search_tools",
+    "list_skills",
+    "search_skills",
+    "get_skill",
+    "create_skill",
+    "delete_skill",
+    "list_artifacts",
+    "list_deps",
+    "add_dep",
+    "remove_dep",
+)
+"""Every agent-facing tool, in the order adapters present them."""
+
+_SKILL_WRITES = frozenset({"create_skill", "delete_skill"})
+_DEPS_WRITES = frozenset({"add_dep", "remove_dep"})
+
+
+# --- arguments ---------------------------------------------------------------------------
+
+
+class _Args(BaseModel):
+    # Unknown arguments are errors: a model that misspells one must hear about it.
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoArgs(_Args):
+    """No arguments."""
+
+
+class RunCodeArgs(_Args):
+    """Arguments of `run_code`."""
+
+    code: str = Field(description="Python source to run; the last expression is the result.")
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds before the run is interrupted; omit for the session's default.",
+    )
+
+
+class SearchArgs(_Args):
+    """Arguments of `search_tools` and `search_skills`."""
+
+    query: str = Field(description="Words describing what you need, e.g. 'fetch a web page'.")
+    limit: int = Field(default=10, ge=1, le=100, description="The most results to return.")
+
+
+class SkillNameArgs(_Args):
+    """Arguments of `get_skill` and `delete_skill`."""
+
+    name: str = Field(description="The skill's name, as listed by list_skills.")
+
+
+class CreateSkillArgs(_Args):
+    """Arguments of `create_skill`."""
+
+    name: str = Field(description="A Python identifier, e.g. 'fetch_repo_stats'.")
+    source: str = Field(
+        description="Python source defining `def run(...)` or `async def run(...)`; "
+        "tools, skills and artifacts are in scope inside it."
+    )
+    description: str = Field(description="One line saying what the skill does and returns.")
+
+
+class PackageArgs(_Args):
+    """Arguments of `add_dep` and `remove_dep`."""
+
+    package: str = Field(description="A PEP 508 requirement such as 'pandas>=2' or 'requests'.")
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """What a tool call gives back to the model.
+
+    `text` is what the model reads; `data` is the same result as plain data for adapters
+    with a structured channel (None for run_code, whose text is the result).
+    """
+
+    text: str
+    is_error: bool = False
+    data: Any = None
+
+
+def cut(text: str, limit: int, what: str = "output") -> str:
+    """`text` if it fits in `limit` characters, else its head and tail with a note between.
+
+    The note says how much was cut so the model knows the output is incomplete and can
+    ask for less (or save the full data with `artifacts.save`).
+    """
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    omitted = len(text) - head - tail
+    note = (
+        f"\n... [{omitted:,} of {len(text):,} characters of {what} cut; print less, or "
+        "save large results with artifacts.save] ...\n"
+    )
+    return text[:head] + note + text[len(text) - tail :]
+
+
+# --- options -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolkitOptions:
+    """Which tools the model gets and how much text they may return.
+
+    Args:
+        include: The tool names to offer (default: all of `TOOL_NAMES`); the flags below
+            remove more.
+        run_code: Offer `run_code`. Code can do anything the session can, writes included.
+        skill_writes: Offer `create_skill` and `delete_skill`.
+        deps_writes: Offer `add_dep` and `remove_dep`; None follows the session's
+            `allow_runtime_deps`.
+        max_output_chars: The most characters of each part of a result (value, stdout,
+            stderr, a listing) before the middle is cut with a note.
+        max_code_chars: The longest `code` accepted by `run_code`.
+        catalogue_chars: The most characters of tool and skill listing placed in the
+            `run_code` description, so the model can write code without a discovery call.
+    """
+
+    include: Collection[str] | None = None
+    run_code: bool = True
+    skill_writes: bool = True
+    deps_writes: bool | None = None
+    max_output_chars: int = 20_000
+    max_code_chars: int = 200_000
+    catalogue_chars: int = 2_000
+
+    def __post_init__(self) -> None:
+        if self.include is not None:
+            if isinstance(self.include, str):
+                raise TypeError("include must be a collection of tool names, not one string")
+            unknown = sorted(set(self.include) - set(TOOL_NAMES))
+            if unknown:
+                raise ValueError(
+                    f"unknown tool names in include: {', '.join(unknown)}; "
+                    f"known: {', '.join(TOOL_NAMES)}"
+                )
+        for name in ("max_output_chars", "max_code_chars", "catalogue_chars"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 100:
+                raise ValueError(f"{name} must be an integer of at least 100, got {value!r}")
+
+    @classmethod
+    def read_only(cls, **kwargs: Any) -> ToolkitOptions:
+        """Only the tools that look: listings, searches and `get_skill`; no code, no writes."""
+        return cls(run_code=False, skill_writes=False, deps_writes=False, **kwargs)
+
+    def offered(self, session: Session) -> tuple[str, ...]:
+        """The tool names these options offer for `session`, in catalogue order."""
+        names = set(TOOL_NAMES if self.include is None else self.include)
+        if not self.run_code:
+            names.discard("run_code")
+        if not self.skill_writes:
+            names -= _SKILL_WRITES
+        deps_writes = session.allow_runtime_deps if self.deps_writes is None else self.deps_writes
+        if not deps_writes:
+            names -= _DEPS_WRITES
+        return tuple(name for name in TOOL_NAMES if name in names)
+
+
+# --- the tools ---------------------------------------------------------------------------
+
+_Rows = list[dict[str, Any]]
+Handler = Callable[[Any, OutputCallback | None], Awaitable[ToolOutput]]
+
+
+@dataclass(frozen=True)
+class AgentTool:
+    """One agent-facing tool: what adapters turn into their framework's tool object."""
+
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    handler: Handler = field(repr=False)
+    read_only: bool = False
+    """True when the tool changes nothing (listings, searches, reads)."""
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments, as function-calling models take it."""
+        schema = self.args_model.model_json_schema()
+        schema.pop("title", None)
+        schema.pop("description", None)
+        return schema
+
+    async def call(
+        self, arguments: Mapping[str, Any] | None = None, on_output: OutputCallback | None = None
+    ) -> ToolOutput:
+        """Validate `arguments` and run the tool; failures come back as error outputs."""
+        if arguments is not None and not isinstance(arguments, Mapping):
+            return ToolOutput(
+                f"Invalid arguments for {self.name}: expected an object of named arguments, "
+                f"got {type(arguments).__name__}",
+                is_error=True,
+            )
+        try:
+            args = self.args_model.model_validate(dict(arguments or {}))
+        except ValidationError as exc:
+            return ToolOutput(_explain(self.name, exc), is_error=True)
+        try:
+            return await self.handler(args, on_output)
+        except CodeModeError as exc:
+            return ToolOutput(f"{type(exc).__name__}: {exc}", is_error=True)
+
+
+def _explain(tool: str, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        problems.append(f"{where}: {error['msg']}")
+    return f"Invalid arguments for {tool}: " + "; ".join(problems)
+
+
+_RUN_CODE_INTRO = """\
+Run Python code in a persistent session and get back the value of its last expression \
+with everything it printed. Variables, imports and functions persist between calls; \
+top-level `await` works. Write one program that does the whole task rather than many \
+small calls. In scope, no import needed:
+- tools: external commands as functions, e.g. tools.curl.get(url=...); \
+tools.list(), tools.search("query") to discover more.
+- skills: saved workflows, skills.invoke("name", **kwargs) or skills.name(**kwargs); \
+skills.search("query"); skills.create(name=, source=, description=) saves one \
+(source defines def run(...)).
+- artifacts: data that outlives the session, artifacts.save(name, data) / load(name) / list().
+- deps: Python packages, deps.add("package>=1"), deps.list().
+Errors come back as a traceback; large data belongs in artifacts, not in printed output."""
+
+
+class Toolkit:
+    """The catalogue bound to one Session: the `AgentTool`s adapters translate.
+
+    The `run_code` description lists the session's tools and skills; it is read when the
+    toolkit is refreshed (`await toolkit.refresh()`, done by `list()`), and marked stale by
+    any call that may have changed it.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        options: ToolkitOptions | None = None,
+        *,
+        portal: SessionPortal | None = None,
+    ) -> None:
+        if not isinstance(session, Session):
+            raise TypeError(
+                f"Toolkit needs a py_code_mode.Session, got {type(session).__name__}; "
+                "e.g. Toolkit(Session.from_base('./data'))"
+            )
+        if options is not None and not isinstance(options, ToolkitOptions):
+            raise TypeError(f"options must be ToolkitOptions, got {type(options).__name__}")
+        self._session = session
+        self._options = options or ToolkitOptions()
+        self._portal = portal or SessionPortal(session)
+        self._listing: str | None = None
+        self._stale = True
+        self._tools = {tool.name: tool for tool in self._build()}
+
+    @property
+    def session(self) -> Session:
+        """The session every tool acts on."""
+        return self._session
+
+    @property
+    def options(self) -> ToolkitOptions:
+        """The options the toolkit was built with."""
+        return self._options
+
+    @property
+    def portal(self) -> SessionPortal:
+        """How the tools reach the session from any thread or loop."""
+        return self._portal
+
+    @property
+    def tools(self) -> builtins.list[AgentTool]:
+        """The offered tools as of the last refresh, in catalogue order."""
+        return list(self._tools.values())
+
+    def get(self, name: str) -> AgentTool:
+        """The tool called `name`.
+
+        Raises:
+            KeyError: No such tool is offered; the message lists those that are.
+        """
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise KeyError(f"Unknown tool: {name}. Available: {', '.join(self._tools)}") from None
+
+    async def list(self) -> builtins.list[AgentTool]:
+        """The offered tools, with the `run_code` listing refreshed if it may be stale."""
+        if self._stale:
+            await self.refresh()
+        return self.tools
+
+    async def refresh(self) -> None:
+        """Re-read the session's tools and skills into the `run_code` description."""
+        if "run_code" in self._tools:
+            tools, skills = await self._portal.call(self._listings)
+            self._listing = _catalogue(tools, skills, self._options.catalogue_chars)
+            self._tools = {tool.name: tool for tool in self._build()}
+        self._stale = False
+
+    async def _listings(self) -> tuple[_Rows, _Rows]:
+        return await self._session.list_tools(), await self._session.list_skills()
+
+    async def call(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        on_output: OutputCallback | None = None,
+    ) -> ToolOutput:
+        """Call the tool `name`; an unknown name is an error output, not an exception."""
+        tool = self._tools.get(name)
+        if tool is None:
+            return ToolOutput(
+                f"Unknown tool: {name}. Available: {', '.join(self._tools)}", is_error=True
+            )
+        return await tool.call(arguments, on_output)
+
+    def call_sync(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        on_output: OutputCallback | None = None,
+    ) -> ToolOutput:
+        """`call` for sync callers, from any thread (see `SessionPortal.call_sync`)."""
+        return self._portal.call_sync(lambda: self.call(name, arguments, on_output=on_output))
+
+    # --- building ------------------------------------------------------------------------
+
+    def _build(self) -> builtins.list[AgentTool]:
+        offered = set(self._options.offered(self._session))
+        return [tool for tool in self._all_tools() if tool.name in offered]
+
+    def _all_tools(self) -> builtins.list[AgentTool]:
+        run_code = _RUN_CODE_INTRO
+        if self._listing:
+            run_code += "\n\n" + self._listing
+        return [
+            AgentTool("run_code", run_code, RunCodeArgs, self._run_code),
+            AgentTool(
+                "list_tools",
+                "List every tool callable from run_code as tools.<name>.<recipe>(...), with "
+                "its recipes and their parameters. Returns JSON.",
+                NoArgs,
+                self._plain(lambda _: self._session.list_tools()),
+                read_only=True,
+            ),
+            AgentTool(
+                "search_tools",
+                "Find tools for a task by keywords (name, description, tags, recipes), best "
+                "match first. Returns JSON like list_tools.",
+                SearchArgs,
+                self._plain(lambda a: self._session.search_tools(a.query, a.limit)),
+                read_only=True,
+            ),
+            AgentTool(
+                "list_skills",
+                "List saved skills (reusable workflows) with name, description and "
+                "parameters. Invoke one in run_code: skills.invoke('name', **kwargs). "
+                "Returns JSON.",
+                NoArgs,
+                self._plain(lambda _: self._session.list_skills()),
+                read_only=True,
+            ),
+            AgentTool(
+                "search_skills",
+                "Find saved skills for a task by keywords before writing new code, best "
+                "match first. Returns JSON like list_skills.",
+                SearchArgs,
+                self._plain(lambda a: self._session.search_skills(a.query, a.limit)),
+                read_only=True,
+            ),
+            AgentTool(
+                "get_skill",
+                "Show one skill in full: description, parameters and source. Returns JSON, "
+                "or an error if there is no such skill.",
+                SkillNameArgs,
+                self._get_skill,
+                read_only=True,
+            ),
+            AgentTool(
+                "create_skill",
+                "Save working code as a skill so later tasks can reuse it. The source must "
+                "define `def run(...)` or `async def run(...)`; tools, skills and artifacts "
+                "are in scope inside it, so skills can build on each other. Replaces a skill "
+                "of the same name. Returns the saved skill's summary as JSON.",
+                CreateSkillArgs,
+                self._create_skill,
+            ),
+            AgentTool(
+                "delete_skill",
+                "Delete a saved skill. Returns JSON true if it existed, false if not.",
+                SkillNameArgs,
+                self._delete_skill,
+            ),
+            AgentTool(
+                "list_artifacts",
+                "List saved artifacts (data kept across sessions) with name, description, "
+                "size, type and creation time. Load one in run_code: artifacts.load('name'). "
+                "Returns JSON.",
+                NoArgs,
+                self._plain(lambda _: self._session.list_artifacts()),
+                read_only=True,
+            ),
+            AgentTool(
+                "list_deps",
+                "List the Python packages configured for this session. Returns JSON.",
+                NoArgs,
+                self._plain(lambda _: self._session.list_deps()),
+                read_only=True,
+            ),
+            AgentTool(
+                "add_dep",
+                "Install a Python package for run_code (e.g. 'pandas>=2') and record it for "
+                "later sessions. Returns JSON saying what was installed.",
+                PackageArgs,
+                self._plain(lambda a: self._session.add_dep(a.package)),
+            ),
+            AgentTool(
+                "remove_dep",
+                "Remove a Python package from this session's list and uninstall it. Returns "
+                "JSON saying what was removed.",
+                PackageArgs,
+                self._plain(lambda a: self._session.remove_dep(a.package)),
+            ),
+        ]
+
+    # --- handlers ------------------------------------------------------------------------
+
+    def _plain(self, fetch: Callable[[Any], Awaitable[Any]]) -> Handler:
+        """A handler that returns what `fetch(args)` gives, as JSON text."""
+
+        async def handler(args: Any, on_output: OutputCallback | None) -> ToolOutput:
+            data = await self._portal.call(lambda: fetch(args))
+            return self._json(data)
+
+        return handler
+
+    def _json(self, data: Any) -> ToolOutput:
+        text = json.dumps(data, ensure_ascii=False, default=_jsonable)
+        return ToolOutput(cut(text, self._options.max_output_chars, "JSON"), data=data)
+
+    async def _run_code(self, args: RunCodeArgs, on_output: OutputCallback | None) -> ToolOutput:
+        limit = self._options.max_code_chars
+        if len(args.code) > limit:
+            return ToolOutput(
+                f"code is {len(args.code):,} characters; the limit is {limit:,}. Send a "
+                "shorter program, or keep large data in artifacts instead of in the code.",
+                is_error=True,
+            )
+        self._stale = True  # the code may create or delete skills
+        result = await self._portal.call(
+            lambda: self._session.run(args.code, timeout=args.timeout, on_output=on_output)
+        )
+        return ToolOutput(
+            render_result(result, self._options.max_output_chars), is_error=not result.is_ok
+        )
+
+    async def _get_skill(self, args: SkillNameArgs, on_output: OutputCallback | None) -> ToolOutput:
+        skill = await self._portal.call(lambda: self._session.get_skill(args.name))
+        if skill is None:
+            return ToolOutput(
+                f"SkillNotFoundError: no skill named {args.name!r}; list_skills or "
+                "search_skills shows the skills there are",
+                is_error=True,
+            )
+        return self._json(skill)
+
+    async def _create_skill(
+        self, args: CreateSkillArgs, on_output: OutputCallback | None
+    ) -> ToolOutput:
+        self._stale = True
+        return self._json(
+            await self._portal.call(
+                lambda: self._session.create_skill(args.name, args.source, args.description)
+            )
+        )
+
+    async def _delete_skill(
+        self, args: SkillNameArgs, on_output: OutputCallback | None
+    ) -> ToolOutput:
+        self._stale = True
+        return self._json(await self._portal.call(lambda: self._session.delete_skill(args.name)))
+
+
+def render_result(result: ExecutionResult, limit: int) -> str:
+    """The text a model reads for a run: the value or the error, then what was printed."""
+    parts: list[str] = []
+    if result.error is not None:
+        parts.append("Error: " + cut(result.error, limit, "the error"))
+    elif result.value is not None:
+        value = result.value
+        text = value if isinstance(value, str) else json.dumps(value, default=_jsonable)
+        parts.append(cut(text, limit, "the value"))
+    if result.stdout:
+        parts.append("Stdout:\n" + cut(result.stdout, limit, "stdout"))
+    if result.stderr:
+        parts.append("Stderr:\n" + cut(result.stderr, limit, "stderr"))
+    return "\n\n".join(parts) if parts else "(no output)"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return repr(value)
+
+
+def _catalogue(tools: list[dict[str, Any]], skills: list[dict[str, Any]], limit: int) -> str:
+    """Tool and skill lines for the `run_code` description, at most `limit` characters."""
+    tool_lines = [_tool_line(tool) for tool in tools]
+    skill_lines = [_skill_line(skill) for skill in skills]
+    sections = [
+        ("Tools available (tools.<name>.<recipe>(...)):", tool_lines, "tools.search(query)"),
+        ("Skills available (skills.<name>(...)):", skill_lines, "skills.search(query)"),
+    ]
+    out: list[str] = []
+    budget = limit
+    for heading, lines, finder in sections:
+        if not lines:
+            continue
+        budget -= len(heading) + 1
+        shown: list[str] = []
+        for line in lines:
+            if len(line) + 1 > budget - 60:
+                break
+            shown.append(line)
+            budget -= len(line) + 1
+        rest = len(lines) - len(shown)
+        if rest:
+            more = f"- ... and {rest} more: {finder} finds them"
+            shown.append(more)
+            budget -= len(more) + 1
+        out.append("\n".join([heading, *shown]))
+    return "\n".join(out)
+
+
+def _tool_line(tool: dict[str, Any]) -> str:
+    recipes = ", ".join(
+        f"{c['name']}({', '.join(_param(p) for p in c.get('parameters', []))})"
+        for c in tool.get("callables", [])
+    )
+    return _one_line(f"- {tool['name']}: {recipes} — {tool.get('description', '')}")
+
+
+def _param(param: dict[str, Any]) -> str:
+    return str(param["name"]) if param.get("required") else f"{param['name']}?"
+
+
+def _skill_line(skill: dict[str, Any]) -> str:
+    signature = (
+        str(skill.get("signature", "")).removeprefix("def run").removeprefix("async def run")
+    )
+    return _one_line(f"- {skill['name']}{signature} — {skill.get('description', '')}")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
