@@ -93,7 +93,7 @@ async def bench_round_trip(base: Path, rounds: int) -> None:
     )
     assert child.stdin is not None and child.stdout is not None
     stdin, stdout = child.stdin, child.stdout
-    payload = json.dumps({"kind": "run", "id": 1, "code": "x = 1", "token": "0" * 16}).encode()
+    payload = json.dumps({"kind": "run", "id": 1, "code": "x = 1"}).encode()
     frame = struct.pack(">I", len(payload)) + payload
 
     async def pipe_round_trip() -> None:

@@ -1,9 +1,10 @@
-"""Capturing a run's output: bounded in memory, streamed as it comes, split at end markers."""
+"""Capturing a run's output: bounded in memory, streamed as it comes."""
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import os
 from collections.abc import Callable
 
 DEFAULT_OUTPUT_LIMIT = 1_000_000
@@ -35,6 +36,10 @@ class BoundedCapture:
             if len(self._tail) > 2 * self._half:
                 del self._tail[: len(self._tail) - self._half]
 
+    def raw(self) -> bytes:
+        """The captured bytes without a note (for a capture that was never cut)."""
+        return bytes(self._head) + bytes(self._tail[-self._half :])
+
     def text(self) -> str:
         """The captured text, with a note where the middle was cut."""
         tail = bytes(self._tail[-self._half :]) if self._tail else b""
@@ -46,93 +51,85 @@ class BoundedCapture:
         return head + note + tail.decode("utf-8", errors="replace")
 
 
-class MarkedStream:
+class PipeOutput:
     """Reads a worker's stdout or stderr pipe for as long as the worker lives.
 
-    Each run's output ends at a marker the worker writes when the run is done; bytes after
-    it (a background thread printing between runs) are kept for the next run.
+    Bytes are read whenever the pipe is readable (so a chatty run never fills it and
+    stalls) and streamed to the run's callback. A run's output needs no end marker: the
+    worker flushes and finishes every write before it sends its result over the channel,
+    so when the host holds the result, the rest of the run's output is already in the pipe
+    and `finish` reads it without waiting. Bytes that arrive between runs (a background
+    thread printing) are kept, bounded, for the next run.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, name: str) -> None:
-        self._reader = reader
+    def __init__(self, fd: int, name: str) -> None:
         self.name = name
-        self._marker = b""
-        self._carry = b""
+        self._fd = fd
+        self._loop = asyncio.get_running_loop()
+        self._between = BoundedCapture(64 * 1024)
         self._capture: BoundedCapture | None = None
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._on_text: Callable[[str], None] | None = None
-        self._ended = asyncio.Event()
-        self._eof = False
-        self._task = asyncio.create_task(self._pump())
+        self._open = True
+        os.set_blocking(fd, False)
+        self._loop.add_reader(fd, self._read_available)
 
-    def begin(self, marker: bytes, limit: int, on_text: Callable[[str], None] | None) -> None:
-        """Start collecting one run's output, up to `marker`."""
-        self._marker = marker
+    def begin(self, limit: int, on_text: Callable[[str], None] | None) -> None:
+        """Start collecting one run's output; what arrived since the last run comes first."""
+        self._read_available()
         self._capture = BoundedCapture(limit)
         self._decoder.reset()
         self._on_text = on_text
-        self._ended.clear()
-        pending, self._carry = self._carry, b""
-        if self._eof:
-            self._ended.set()
+        pending = self._between.raw()
+        self._between = BoundedCapture(64 * 1024)
         if pending:
-            self._feed(pending)
+            self._emit(pending)
 
     def unclaimed_text(self) -> str:
         """Output that arrived outside any run (a worker that failed to start wrote it)."""
-        return self._carry.decode("utf-8", errors="replace")
+        self._read_available()
+        return self._between.text()
 
-    async def finish(self, timeout: float) -> str:
-        """Wait (bounded) for the run's marker and return what the run wrote."""
-        try:
-            await asyncio.wait_for(self._ended.wait(), timeout)
-        except TimeoutError:
-            pass  # the worker died or closed the stream: return what arrived
+    def finish(self) -> str:
+        """Read what is left of the run's output and return all of it."""
+        self._read_available()
+        if self._on_text is not None:
+            tail = self._decoder.decode(b"", final=True)
+            if tail:
+                self._on_text(tail)
         capture, self._capture = self._capture, None
         self._on_text = None
         return capture.text() if capture is not None else ""
 
-    async def _pump(self) -> None:
-        while True:
-            chunk = await self._reader.read(1 << 16)
-            if not chunk:
-                self._eof = True
-                self._ended.set()
+    def _read_available(self) -> None:
+        while self._open:
+            try:
+                chunk = os.read(self._fd, 1 << 16)
+            except BlockingIOError:
                 return
-            self._feed(chunk)
-
-    def _feed(self, chunk: bytes) -> None:
-        if self._capture is None or self._ended.is_set():
-            self._carry += chunk
-            return
-        data = self._carry + chunk
-        self._carry = b""
-        index = data.find(self._marker)
-        if index >= 0:
-            self._emit(data[:index])
-            self._carry = data[index + len(self._marker) :]
-            self._ended.set()
-            return
-        # Hold back bytes that could be the start of a marker split across two reads.
-        safe_end = max(len(data) - (len(self._marker) - 1), 0)
-        while safe_end < len(data) and not self._marker.startswith(data[safe_end:]):
-            safe_end += 1
-        self._emit(data[:safe_end])
-        self._carry = data[safe_end:]
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.close()
+                return
+            if self._capture is None:
+                self._between.add(chunk)
+            else:
+                self._emit(chunk)
 
     def _emit(self, data: bytes) -> None:
-        if not data or self._capture is None:
-            return
+        assert self._capture is not None
         self._capture.add(data)
         if self._on_text is not None:
             text = self._decoder.decode(data)
             if text:
                 self._on_text(text)
 
-    async def close(self) -> None:
-        """Stop reading."""
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+    def close(self) -> None:
+        """Stop reading and close the pipe; idempotent."""
+        if not self._open:
+            return
+        self._open = False
+        if not self._loop.is_closed():
+            self._loop.remove_reader(self._fd)
+        os.close(self._fd)

@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import signal
 import sys
 import time
@@ -26,11 +25,10 @@ from typing import Any
 
 import py_code_mode
 from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
-from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, MarkedStream
+from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput
 from py_code_mode.execution.base import OutputCallback, RequestHandler, WorkerContext
 from py_code_mode.result import ExecutionResult
 from py_code_mode.runtime import protocol
-from py_code_mode.runtime.worker import end_marker
 
 __all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor"]
 
@@ -58,7 +56,6 @@ _BOOTSTRAP = (
     "main(sys.argv[1:])\n"
 )
 _START_TIMEOUT = 30.0
-_OUTPUT_DRAIN_TIMEOUT = 5.0
 
 
 def _describe_exit(returncode: int | None) -> str:
@@ -81,14 +78,14 @@ class _Worker:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         handler: RequestHandler,
+        output_fds: tuple[int, int],
     ) -> None:
         self.process = process
         self._reader = reader
         self._writer = writer
         self._handler = handler
-        assert process.stdout is not None and process.stderr is not None
-        self.stdout = MarkedStream(process.stdout, "stdout")
-        self.stderr = MarkedStream(process.stderr, "stderr")
+        self.stdout = PipeOutput(output_fds[0], "stdout")
+        self.stderr = PipeOutput(output_fds[1], "stderr")
         self._ids = 0
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._requests: set[asyncio.Task[None]] = set()
@@ -101,6 +98,10 @@ class _Worker:
         loop = asyncio.get_running_loop()
         host_read, child_write = os.pipe()
         child_read, host_write = os.pipe()
+        # Output pipes of our own rather than asyncio's transports: the host must be able to
+        # read whatever is in them at the moment a result arrives (PipeOutput).
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
                 python,
@@ -111,16 +112,20 @@ class _Worker:
                 str(child_write),
                 json.dumps(list(context.import_paths)),
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdout=out_write,
+                stderr=err_write,
                 cwd=context.cwd,
                 env=dict(env),
                 pass_fds=(child_read, child_write),
                 start_new_session=True,
             )
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
         finally:
-            os.close(child_read)
-            os.close(child_write)
+            for fd in (child_read, child_write, out_write, err_write):
+                os.close(fd)
         worker: _Worker | None = None
         try:
             reader = asyncio.StreamReader(limit=1 << 30)
@@ -132,13 +137,15 @@ class _Worker:
                 os.fdopen(host_write, "wb", 0),
             )
             writer = asyncio.StreamWriter(transport, proto, None, loop)
-            worker = cls(process, reader, writer, context.handler)
+            worker = cls(process, reader, writer, context.handler, (out_read, err_read))
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
             # Cancelled (a spare no longer wanted) or failed: leave no process behind.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
             if worker is None:
+                os.close(out_read)
+                os.close(err_read)
                 await process.wait()
                 raise
             await worker._shutdown()
@@ -253,8 +260,8 @@ class _Worker:
         self._writer.close()
         await self.process.wait()
         await self._pump
-        await self.stdout.close()
-        await self.stderr.close()
+        self.stdout.close()
+        self.stderr.close()
 
 
 class SubprocessExecutor:
@@ -347,15 +354,13 @@ class SubprocessExecutor:
         """Run `code` in the worker; see the module docstring for how timeouts escalate."""
         async with self._lock:
             worker = await self._current()
-            token = secrets.token_hex(8)
-            marker = end_marker(token)
             for stream in (worker.stdout, worker.stderr):
                 callback = None
                 if on_output is not None:
                     callback = _stream_callback(on_output, stream.name)
-                stream.begin(marker, self._output_limit, callback)
+                stream.begin(self._output_limit, callback)
             started = time.perf_counter()
-            future = worker.submit({"kind": "run", "code": code, "token": token})
+            future = worker.submit({"kind": "run", "code": code})
             try:
                 outcome = await self._await_outcome(worker, future, timeout)
                 # The spare starts once the session is in use, not while it is starting.
@@ -365,9 +370,8 @@ class SubprocessExecutor:
                 raise
             finally:
                 worker.cancel_requests()
-            drain = _OUTPUT_DRAIN_TIMEOUT if worker.alive else 0.2
-            stdout = await worker.stdout.finish(drain)
-            stderr = await worker.stderr.finish(drain)
+            stdout = worker.stdout.finish()
+            stderr = worker.stderr.finish()
             elapsed = (time.perf_counter() - started) * 1000
             return ExecutionResult(
                 value=outcome.get("value"),

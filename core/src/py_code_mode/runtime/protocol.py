@@ -7,7 +7,7 @@ across: never a pickle, so the host never deserialises code from a worker.
 
 Frame shapes (``kind`` first):
 
-- host -> worker: ``run`` (id, code, token, paths), ``reset`` (id), ``reply`` (id, value or
+- host -> worker: ``run`` (id, code), ``reset`` (id), ``reply`` (id, value or
   error) answering a worker request.
 - worker -> host: ``ready``, ``request`` (id, verb, args), ``done`` (id, result).
 

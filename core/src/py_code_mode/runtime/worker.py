@@ -2,8 +2,8 @@
 
 Started by `SubprocessExecutor` as ``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON``.
 The channel is the two inherited descriptors; stdin is closed and stdout/stderr belong to
-agent code and whatever it spawns. After each run the worker writes an end marker to fd 1
-and fd 2 so the host knows where that run's output stops.
+agent code and whatever it spawns. The engine flushes both before the result is sent, so the
+host finds a run's whole output in the pipes when the result arrives.
 
 Standard library only: the worker's start is the floor of every session's start.
 """
@@ -24,11 +24,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def end_marker(token: str) -> bytes:
-    """The bytes that close one run's output on stdout and stderr."""
-    return b"\x00\x1epcm-end:" + token.encode("ascii") + b"\x1e\x00"
-
-
 class _Interruptible:
     """SIGINT raises KeyboardInterrupt only while agent code runs, never between runs."""
 
@@ -37,13 +32,6 @@ class _Interruptible:
     def __call__(self, signum: int, frame: Any) -> None:
         if self.running:
             raise KeyboardInterrupt
-
-
-def _write_marker(fd: int, marker: bytes) -> None:
-    try:
-        os.write(fd, marker)
-    except OSError:
-        pass  # agent code closed the descriptor; the host falls back to end of file
 
 
 def serve(channel: PipeChannel, engine: Engine) -> None:
@@ -62,9 +50,6 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
                 result = engine.run(command["code"])
             finally:
                 interruptible.running = False
-            marker = end_marker(command["token"])
-            _write_marker(1, marker)
-            _write_marker(2, marker)
         elif kind == "reset":
             engine.reset()
             result = {"value": None, "error": None, "error_type": None}

