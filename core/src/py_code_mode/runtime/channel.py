@@ -1,19 +1,21 @@
 """The worker's end of the one door out: send a request to the host, wait for its reply.
 
 `PipeChannel` is the subprocess worker's: frames over two inherited pipe descriptors, with a
-reader thread that routes each reply to whoever waits for it. Plain calls block on a
-`threading.Event` (a signal still interrupts that wait, so timeouts work); awaited calls get
-a future on their own event loop, so several requests can be in flight at once.
+reader thread that routes each reply to whoever waits for it. Plain calls block on a lock
+that the reply releases (a signal still interrupts that wait, so timeouts work); awaited
+calls get a future on their own event loop, so several requests can be in flight at once.
+It uses `_thread` and `_queue` rather than `threading` and `queue`, whose imports cost the
+worker's start milliseconds.
 
 Standard library only: this runs inside the worker.
 """
 
 from __future__ import annotations
 
+import _queue
+import _thread
 import itertools
 import os
-import queue
-import threading
 
 from py_code_mode import errors
 from py_code_mode.runtime import protocol
@@ -42,10 +44,11 @@ def rebuild_error(payload: dict[str, Any]) -> errors.CodeModeError:
 
 
 class _Waiter:
-    __slots__ = ("event", "loop", "future", "reply")
+    __slots__ = ("released", "loop", "future", "reply")
 
     def __init__(self, loop: Any = None, future: Any = None) -> None:
-        self.event = threading.Event()
+        self.released = _thread.allocate_lock()  # held until the reply arrives
+        self.released.acquire()
         self.loop = loop
         self.future = future
         self.reply: dict[str, Any] | None = None
@@ -66,14 +69,14 @@ class PipeChannel:
     def __init__(self, read_fd: int, write_fd: int) -> None:
         self._read_fd = read_fd
         self._write_fd = write_fd
-        self._write_lock = threading.Lock()
+        self._write_lock = _thread.allocate_lock()
         self._ids = itertools.count(1)
         self._waiters: dict[int, _Waiter] = {}
-        self.commands: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self.commands: _queue.SimpleQueue[dict[str, Any] | None] = _queue.SimpleQueue()
 
     def start(self) -> None:
         """Start the reader thread that routes replies and queues commands."""
-        threading.Thread(target=self._read_loop, name="pcm-channel", daemon=True).start()
+        _thread.start_new_thread(self._read_loop, ())
 
     def send(self, message: dict[str, Any]) -> None:
         """Write one frame; safe from any thread."""
@@ -87,7 +90,7 @@ class PipeChannel:
         self._waiters[request_id] = waiter
         try:
             self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
-            waiter.event.wait()
+            waiter.released.acquire()
         finally:
             self._waiters.pop(request_id, None)
         reply = waiter.reply or {}
@@ -127,4 +130,4 @@ class PipeChannel:
             waiter.loop.call_soon_threadsafe(_settle_future, waiter.future, reply)
         else:
             waiter.reply = reply
-            waiter.event.set()
+            waiter.released.release()

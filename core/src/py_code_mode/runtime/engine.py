@@ -13,10 +13,10 @@ Standard library only: this runs inside the worker.
 
 from __future__ import annotations
 
-import ast
+import _ast  # not `ast`: its enums import `enum`, milliseconds of the worker's start
+import _thread
 import itertools
 import sys
-import threading
 
 from py_code_mode.runtime import protocol
 
@@ -50,22 +50,35 @@ def _await_call(func: Any, *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
-class _AwaitRewriter(ast.NodeTransformer):
-    def visit_Await(self, node: ast.Await) -> ast.AST:
-        self.generic_visit(node)
+def _located(new: Any, old: Any) -> Any:
+    for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        if hasattr(old, attr):
+            setattr(new, attr, getattr(old, attr))
+    return new
+
+
+def _rewrite_awaits(node: Any) -> Any:
+    """Turn every ``await f(...)`` under `node` into ``await __pcm_await__(f, ...)``, in place."""
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, _ast.AST):
+            _rewrite_awaits(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, _ast.AST):
+                    _rewrite_awaits(item)
+    if isinstance(node, _ast.Await) and isinstance(node.value, _ast.Call):
         call = node.value
-        if not isinstance(call, ast.Call):
-            return node
-        helper = ast.Name(id=AWAIT_HELPER, ctx=ast.Load())
-        rewritten = ast.Call(func=helper, args=[call.func, *call.args], keywords=call.keywords)
-        return ast.copy_location(ast.Await(value=ast.copy_location(rewritten, call)), node)
+        helper = _located(_ast.Name(id=AWAIT_HELPER, ctx=_ast.Load()), call.func)
+        rewritten = _ast.Call(func=helper, args=[call.func, *call.args], keywords=call.keywords)
+        node.value = _located(rewritten, call)
+    return node
 
 
-def parse_module(source: str, filename: str) -> ast.Module:
+def parse_module(source: str, filename: str) -> Any:
     """Parse agent or skill source and apply the await rewrite; raise SyntaxError as Python does."""
-    tree = _AwaitRewriter().visit(ast.parse(source, filename=filename, mode="exec"))
-    assert isinstance(tree, ast.Module)
-    return ast.fix_missing_locations(tree)
+    tree = compile(source, filename, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
+    return _rewrite_awaits(tree)
 
 
 MAX_REMEMBERED_SOURCES = 1000
@@ -99,13 +112,12 @@ def _register(linecache: Any, filename: str, source: str) -> None:
 def compile_agent_code(source: str, filename: str) -> Any:
     """Compile a cell whose last expression statement stores its value in `RESULT_NAME`."""
     tree = parse_module(source, filename)
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
+    if tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = tree.body[-1]
-        target = ast.Name(id=RESULT_NAME, ctx=ast.Store())
-        tree.body[-1] = ast.copy_location(ast.Assign(targets=[target], value=last.value), last)
-        ast.fix_missing_locations(tree)
+        target = _located(_ast.Name(id=RESULT_NAME, ctx=_ast.Store()), last)
+        tree.body[-1] = _located(_ast.Assign(targets=[target], value=last.value), last)
     remember_source(filename, source)
-    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    flags = _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     return compile(tree, filename, "exec", flags=flags, dont_inherit=True)
 
 
@@ -210,7 +222,7 @@ def _failure(exc: BaseException) -> dict[str, Any]:
     return {"value": None, "error": format_exception(exc), "error_type": type(exc).__name__}
 
 
-_thread_loops = threading.local()
+_thread_loops = _thread._local()
 
 
 def thread_loop() -> Any:
@@ -241,6 +253,8 @@ def drive(coro: Any) -> Any:
         return thread_loop().run_until_complete(coro)
     # Called without `await` from async code: this loop is busy running the caller, so the
     # coroutine gets a thread and a loop of its own; the caller blocks, as it asked to.
+    import threading  # deferred with asyncio, which imports it anyway
+
     box: dict[str, Any] = {}
 
     def target() -> None:

@@ -89,8 +89,16 @@ def _artifact_save(
     data: Any,
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    ttl: float | None = None,
 ) -> dict[str, Any]:
-    return {"name": name, "data": data, "description": description, "metadata": metadata}
+    """Save str, bytes or JSON data under `name`; with `ttl` (seconds) it expires then."""
+    return {
+        "name": name,
+        "data": data,
+        "description": description,
+        "metadata": metadata,
+        "ttl": ttl,
+    }
 
 
 def _spec(spec: str) -> dict[str, Any]:
@@ -235,7 +243,10 @@ class Artifacts:
         self.exists = _Request(channel, "artifacts.exists", _name)
 
     def __repr__(self) -> str:
-        return "<artifacts: save(name, data), load(name), list(), delete(name), exists(name)>"
+        return (
+            "<artifacts: save(name, data, ttl=None), load(name), list(), delete(name), "
+            "exists(name)>"
+        )
 
 
 class Deps:

@@ -17,9 +17,10 @@ Standard library only: the worker imports this module at start.
 from __future__ import annotations
 
 import binascii
-import json
 import os
 import struct
+
+from py_code_mode.runtime import jsoncodec
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the worker ~8 ms
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def _from_wire_object(obj: dict[str, Any]) -> Any:
 
 def dumps(message: dict[str, Any]) -> bytes:
     """Serialise one frame, header included."""
-    payload = json.dumps(to_wire(message), separators=(",", ":")).encode("utf-8")
+    payload = jsoncodec.dumps(to_wire(message)).encode("ascii")
     if len(payload) > MAX_FRAME_BYTES:
         raise WireError(f"a frame of {len(payload)} bytes exceeds the 4 GiB frame limit")
     return HEADER.pack(len(payload)) + payload
@@ -76,12 +77,12 @@ def dumps(message: dict[str, Any]) -> bytes:
 
 def loads(payload: bytes) -> Any:
     """Deserialise one frame's payload (the bytes after the header)."""
-    return json.loads(payload, object_hook=_from_wire_object)
+    return jsoncodec.loads(payload.decode("utf-8"), object_hook=_from_wire_object)
 
 
 def roundtrip(value: Any) -> Any:
     """Copy `value` exactly as the channel would: the in-process executor's stand-in for a pipe."""
-    return loads(json.dumps(to_wire(value)).encode("utf-8"))
+    return jsoncodec.loads(jsoncodec.dumps(to_wire(value)), object_hook=_from_wire_object)
 
 
 def is_exact(value: Any) -> bool:

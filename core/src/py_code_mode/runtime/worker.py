@@ -10,11 +10,11 @@ Standard library only: the worker's start is the floor of every session's start.
 
 from __future__ import annotations
 
-import json
+import _signal  # type: ignore[import-not-found]  # not `signal`: its enums cost ~3 ms of start
 import os
-import signal
 import sys
 
+from py_code_mode.runtime import jsoncodec
 from py_code_mode.runtime.channel import PipeChannel
 from py_code_mode.runtime.engine import Engine
 from py_code_mode.runtime.namespaces import add_import_paths, build_namespaces
@@ -37,7 +37,7 @@ class _Interruptible:
 def serve(channel: PipeChannel, engine: Engine) -> None:
     """Answer run and reset commands until the host closes the channel."""
     interruptible = _Interruptible()
-    signal.signal(signal.SIGINT, interruptible)
+    _signal.signal(_signal.SIGINT, interruptible)
     channel.send({"kind": "ready", "pid": os.getpid()})
     while True:
         command = channel.commands.get()
@@ -60,7 +60,7 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
 
 def main(argv: list[str]) -> None:
     """Entry point: wire the channel, the namespaces and the engine, then serve."""
-    read_fd, write_fd, paths = int(argv[0]), int(argv[1]), json.loads(argv[2])
+    read_fd, write_fd, paths = int(argv[0]), int(argv[1]), jsoncodec.loads(argv[2])
     add_import_paths(paths)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = PipeChannel(read_fd, write_fd)
