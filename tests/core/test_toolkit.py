@@ -161,20 +161,30 @@ async def test_run_code_description_lists_tools_and_skills(toolkit: Toolkit) -> 
     )
     assert not created.is_error and created.data["name"] == "add"
     run_code = (await toolkit.list())[0]
-    assert "skills.invoke" in run_code.description
+    assert "skills.<name>(**kw)" in run_code.description
     assert "- add(a: int, b: int = 2) -> int — Add two numbers." in run_code.description
     await toolkit.call("run_code", {"code": "skills.delete('add')"})
     assert "- add(" not in (await toolkit.list())[0].description
 
 
-async def test_the_listing_in_the_description_is_bounded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("skills", [0, 3, 60])
+async def test_the_run_code_description_stays_within_its_bound(tmp_path: Path, skills: int) -> None:
     async with _session(tmp_path) as session:
-        for i in range(60):
+        for i in range(skills):
             await session.create_skill(f"skill_{i:02d}", ADD, "A skill with a description " * 3)
-        toolkit = Toolkit(session, ToolkitOptions(catalogue_chars=1500))
-        listing = (await toolkit.list())[0].description.split("\n\n", 1)[1]
-        assert len(listing) <= 1500
-        assert "more: skills.search(query) finds them" in listing
+        for limit in (1024, 700, 2000):
+            toolkit = Toolkit(session, ToolkitOptions(description_chars=limit))
+            description = (await toolkit.list())[0].description
+            assert len(description) <= limit
+            if skills == 60:
+                assert "more: skills.search(q)" in description
+            if skills == 3 and limit >= 1024:
+                assert "- skill_02(a: int, b: int = 2) -> int — A skill" in description
+
+
+def test_the_description_bound_must_leave_room_for_the_fixed_text() -> None:
+    with pytest.raises(ValueError, match="description_chars must be an integer of at least"):
+        ToolkitOptions(description_chars=50)
 
 
 async def test_listings_come_back_as_json_text_and_data(toolkit: Toolkit) -> None:

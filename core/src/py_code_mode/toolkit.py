@@ -157,8 +157,9 @@ class ToolkitOptions:
         max_output_chars: The most characters of each part of a result (value, stdout,
             stderr, a listing) before the middle is cut with a note.
         max_code_chars: The longest `code` accepted by `run_code`.
-        catalogue_chars: The most characters of tool and skill listing placed in the
-            `run_code` description, so the model can write code without a discovery call.
+        description_chars: The longest `run_code` description: the fixed text plus as much
+            of the tool and skill listing as fits, so the model can write code without a
+            discovery call. 1024 is the limit OpenAI-style function calling enforces.
     """
 
     include: Collection[str] | None = None
@@ -167,7 +168,7 @@ class ToolkitOptions:
     deps_writes: bool | None = None
     max_output_chars: int = 20_000
     max_code_chars: int = 200_000
-    catalogue_chars: int = 2_000
+    description_chars: int = 1024
 
     def __post_init__(self) -> None:
         if self.include is not None:
@@ -179,10 +180,16 @@ class ToolkitOptions:
                     f"unknown tool names in include: {', '.join(unknown)}; "
                     f"known: {', '.join(TOOL_NAMES)}"
                 )
-        for name in ("max_output_chars", "max_code_chars", "catalogue_chars"):
+        for name in ("max_output_chars", "max_code_chars"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 100:
                 raise ValueError(f"{name} must be an integer of at least 100, got {value!r}")
+        value = self.description_chars
+        if isinstance(value, bool) or not isinstance(value, int) or value < len(_RUN_CODE_INTRO):
+            raise ValueError(
+                f"description_chars must be an integer of at least {len(_RUN_CODE_INTRO)} "
+                f"(the fixed part of run_code's description), got {value!r}"
+            )
 
     @classmethod
     def read_only(cls, **kwargs: Any) -> ToolkitOptions:
@@ -255,18 +262,11 @@ def _explain(tool: str, exc: ValidationError) -> str:
 
 
 _RUN_CODE_INTRO = """\
-Run Python code in a persistent session and get back the value of its last expression \
-with everything it printed. Variables, imports and functions persist between calls; \
-top-level `await` works. Write one program that does the whole task rather than many \
-small calls. In scope, no import needed:
-- tools: external commands as functions, e.g. tools.curl.get(url=...); \
-tools.list(), tools.search("query") to discover more.
-- skills: saved workflows, skills.invoke("name", **kwargs) or skills.name(**kwargs); \
-skills.search("query"); skills.create(name=, source=, description=) saves one \
-(source defines def run(...)).
-- artifacts: data that outlives the session, artifacts.save(name, data) / load(name) / list().
-- deps: Python packages, deps.add("package>=1"), deps.list().
-Errors come back as a traceback; large data belongs in artifacts, not in printed output."""
+Run Python in a persistent session; returns the last expression's value and what it \
+printed. Variables persist between calls; top-level await works. Do a whole task in one \
+program. In scope, no import: tools.<name>.<recipe>(**kw), tools.search(q); \
+skills.<name>(**kw), skills.search(q), skills.create(name=, source=, description=) \
+(source defines def run); artifacts.save(name, data)/load(name)/list(); deps.add("pkg")."""
 
 
 class Toolkit:
@@ -339,7 +339,8 @@ class Toolkit:
         """Re-read the session's tools and skills into the `run_code` description."""
         if "run_code" in self._tools:
             tools, skills = await self._portal.call(self._listings)
-            self._listing = _catalogue(tools, skills, self._options.catalogue_chars)
+            budget = self._options.description_chars - len(_RUN_CODE_INTRO) - 2
+            self._listing = _catalogue(tools, skills, budget)
             self._tools = {tool.name: tool for tool in self._build()}
         self._stale = False
 
@@ -552,32 +553,43 @@ def _jsonable(value: Any) -> Any:
 
 
 def _catalogue(tools: list[dict[str, Any]], skills: list[dict[str, Any]], limit: int) -> str:
-    """Tool and skill lines for the `run_code` description, at most `limit` characters."""
-    tool_lines = [_tool_line(tool) for tool in tools]
-    skill_lines = [_skill_line(skill) for skill in skills]
+    """Tool and skill lines for the `run_code` description, at most `limit` characters.
+
+    Each kind gets half of the room (the other half too if the other kind is absent or
+    short); what does not fit is counted in a last line that says how to find it.
+    """
     sections = [
-        ("Tools available (tools.<name>.<recipe>(...)):", tool_lines, "tools.search(query)"),
-        ("Skills available (skills.<name>(...)):", skill_lines, "skills.search(query)"),
+        ("Tools:", [_tool_line(tool) for tool in tools], "tools.search(q)"),
+        ("Skills:", [_skill_line(skill) for skill in skills], "skills.search(q)"),
     ]
+    present = [section for section in sections if section[1]]
     out: list[str] = []
-    budget = limit
-    for heading, lines, finder in sections:
-        if not lines:
-            continue
-        budget -= len(heading) + 1
-        shown: list[str] = []
-        for line in lines:
-            if len(line) + 1 > budget - 60:
-                break
-            shown.append(line)
-            budget -= len(line) + 1
-        rest = len(lines) - len(shown)
-        if rest:
-            more = f"- ... and {rest} more: {finder} finds them"
-            shown.append(more)
-            budget -= len(more) + 1
-        out.append("\n".join([heading, *shown]))
+    spare = limit
+    for index, (heading, lines, finder) in enumerate(present):
+        room = spare if index == len(present) - 1 else spare // 2
+        text = _section(heading, lines, finder, room - (1 if out else 0))
+        if text:
+            out.append(text)
+            spare -= len(text) + (1 if len(out) > 1 else 0)
     return "\n".join(out)
+
+
+def _section(heading: str, lines: list[str], finder: str, room: int) -> str:
+    """`heading` and as many `lines` as fit in `room` characters, then a count of the rest."""
+    shown = [heading]
+    used = len(heading)
+    for count, line in enumerate(lines):
+        rest = len(lines) - count - 1
+        reserve = len(f"\n- {rest} more: {finder}") if rest else 0
+        if used + 1 + len(line) + reserve > room:
+            more = f"- {len(lines) - count} more: {finder}"
+            if used + 1 + len(more) > room:
+                return "\n".join(shown) if len(shown) > 1 else ""
+            shown.append(more)
+            return "\n".join(shown)
+        shown.append(line)
+        used += 1 + len(line)
+    return "\n".join(shown)
 
 
 def _tool_line(tool: dict[str, Any]) -> str:
@@ -599,6 +611,6 @@ def _skill_line(skill: dict[str, Any]) -> str:
     return _one_line(f"- {skill['name']}{signature} — {skill.get('description', '')}")
 
 
-def _one_line(text: str, limit: int = 200) -> str:
+def _one_line(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
