@@ -235,3 +235,14 @@ async def test_a_blocking_call_on_the_sessions_own_loop_is_refused(toolkit: Tool
     await toolkit.session.start()
     with pytest.raises(UsageError, match="would deadlock; use the async form"):
         toolkit.call_sync("list_skills")
+
+
+async def test_listing_sees_skills_made_outside_the_toolkit(toolkit: Toolkit) -> None:
+    await toolkit.list()
+    assert not toolkit.stale
+    await toolkit.session.create_skill("outside", ADD, "Made through the facade.")
+    assert "- outside(" in (await toolkit.list())[0].description
+    await toolkit.call("run_code", {"code": "x = 1"})
+    assert not toolkit.stale  # code that never names skills cannot change them
+    await toolkit.call("run_code", {"code": "skills.delete('outside')"})
+    assert toolkit.stale

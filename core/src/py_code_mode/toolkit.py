@@ -272,9 +272,10 @@ skills.<name>(**kw), skills.search(q), skills.create(name=, source=, description
 class Toolkit:
     """The catalogue bound to one Session: the `AgentTool`s adapters translate.
 
-    The `run_code` description lists the session's tools and skills; it is read when the
-    toolkit is refreshed (`await toolkit.refresh()`, done by `list()`), and marked stale by
-    any call that may have changed it.
+    The `run_code` description lists the session's tools and skills; it is re-read by
+    `list()` (adapters call it when their framework asks for tools, once per model turn)
+    and by `refresh()`. `stale` says whether a call through this toolkit may have changed
+    the listing since, for adapters that update descriptions between listings.
     """
 
     def __init__(
@@ -329,10 +330,18 @@ class Toolkit:
         except KeyError:
             raise KeyError(f"Unknown tool: {name}. Available: {', '.join(self._tools)}") from None
 
+    @property
+    def stale(self) -> bool:
+        """Whether a call through this toolkit may have changed the `run_code` listing.
+
+        Changes made elsewhere (the session's facade, another host) are seen by the next
+        `list()` or `refresh()`, not here.
+        """
+        return self._stale
+
     async def list(self) -> builtins.list[AgentTool]:
-        """The offered tools, with the `run_code` listing refreshed if it may be stale."""
-        if self._stale:
-            await self.refresh()
+        """The offered tools, with the `run_code` listing re-read from the session."""
+        await self.refresh()
         return self.tools
 
     async def refresh(self) -> None:
@@ -495,7 +504,10 @@ class Toolkit:
                 "shorter program, or keep large data in artifacts instead of in the code.",
                 is_error=True,
             )
-        self._stale = True  # the code may create or delete skills
+        if "skills" in args.code:
+            # The code may create or delete skills (code that never names them cannot),
+            # so the listing in run_code's description may be out of date.
+            self._stale = True
         result = await self._portal.call(
             lambda: self._session.run(args.code, timeout=args.timeout, on_output=on_output)
         )
