@@ -31,6 +31,7 @@ __all__ = [
     "ToolkitOptions",
     "ToolOutput",
     "cut",
+    "explain_invalid_arguments",
 ]
 
 TOOL_NAMES = (
@@ -246,14 +247,19 @@ class AgentTool:
         try:
             args = self.args_model.model_validate(dict(arguments or {}))
         except ValidationError as exc:
-            return ToolOutput(_explain(self.name, exc), is_error=True)
+            return ToolOutput(explain_invalid_arguments(self.name, exc), is_error=True)
         try:
             return await self.handler(args, on_output)
         except CodeModeError as exc:
             return ToolOutput(f"{type(exc).__name__}: {exc}", is_error=True)
 
 
-def _explain(tool: str, exc: ValidationError) -> str:
+def explain_invalid_arguments(tool: str, exc: ValidationError) -> str:
+    """The model's view of arguments its args model rejected.
+
+    Adapters whose framework validates before the tool runs (LangChain) use this too, so
+    the model reads the same words in every adapter.
+    """
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "arguments"
