@@ -103,3 +103,15 @@ async def test_in_process_runs_leave_the_host_stdout_as_it_was(session: Session)
     await session.run("print('captured')")
     await session.run(SWALLOWS_INTERRUPTS, timeout=0.2)
     assert (sys.stdout, sys.stderr) == before
+
+
+async def test_source_python_cannot_compile_is_an_error_not_a_dead_worker(
+    session: Session,
+) -> None:
+    await session.run("kept = 5")
+    for code in ("'\ud800'", "x = 1\x00"):
+        result = await session.run(code)
+        assert not result.is_ok
+        assert result.details["error_type"] in ("UnicodeEncodeError", "SyntaxError", "ValueError")
+        assert not result.details.get("state_lost")
+    assert (await session.run("kept")).value == 5

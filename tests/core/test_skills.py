@@ -187,3 +187,15 @@ async def test_invoke_skill_from_the_facade_runs_it_in_the_worker(session: Sessi
     await session.create_skill("double", DOUBLE)
     result = await session.invoke_skill("double", n=21)
     assert result.is_ok and result.value == 42
+
+
+async def test_a_lone_surrogate_in_a_skill_is_rejected_before_anything_is_written(
+    session: Session,
+) -> None:
+    from py_code_mode.errors import InvalidSkillError
+
+    with pytest.raises(InvalidSkillError, match="lone surrogate"):
+        await session.create_skill("bad", "def run():\n    return '\ud800'\n", "d")
+    with pytest.raises(InvalidSkillError, match="description is not valid text"):
+        await session.create_skill("bad", "def run():\n    return 1\n", "\udc80")
+    assert await session.list_skills() == []

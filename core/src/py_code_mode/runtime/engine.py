@@ -187,8 +187,10 @@ class Engine:
         filename = f"<run {next(_CELL_NUMBERS)}>"
         try:
             code = compile_agent_code(source, filename)
-        except SyntaxError as exc:
-            # Where the parser stopped is the whole story; the frames are all ours.
+        except (SyntaxError, ValueError) as exc:
+            # SyntaxError: where the parser stopped is the whole story, the frames are all
+            # ours. ValueError: source Python cannot compile at all (a NUL byte, a lone
+            # surrogate, which is a UnicodeEncodeError).
             import traceback  # deferred: see remember_source
 
             text = "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")

@@ -75,7 +75,16 @@ class Skill:
             raise InvalidSkillError(
                 f"Skill {name!r}: description must be a string, got {type(description).__name__}"
             )
-        if len(source.encode("utf-8", errors="surrogatepass")) > MAX_SOURCE_BYTES:
+        for what, text in (("source", source), ("description", description or "")):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidSkillError(
+                    f"Skill {name!r}: the {what} is not valid text: character {exc.start} is "
+                    f"a lone surrogate ({text[exc.start]!r}); write an escape such as "
+                    "'\\ud800' inside a string literal instead"
+                ) from None
+        if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
             raise InvalidSkillError(f"Skill {name!r}: source is over {MAX_SOURCE_BYTES:,} bytes")
         try:
             tree = ast.parse(source, filename=f"<skill {name}>")
