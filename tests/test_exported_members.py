@@ -20,6 +20,7 @@ def test_the_public_names_are_exactly_these() -> None:
         "InvalidRequirementError",
         "InvalidSkillError",
         "NotFoundError",
+        "RedisStorage",
         "RuntimeDepsDisabledError",
         "Session",
         "SessionClosedError",

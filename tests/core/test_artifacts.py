@@ -115,3 +115,11 @@ async def test_a_replaced_artifact_keeps_only_the_new_value(session: Session) ->
     await session.save_artifact("x", b"new")
     assert await session.load_artifact("x") == b"new"
     assert [a["type"] for a in await session.list_artifacts()] == ["bytes"]
+
+
+async def test_lone_surrogates_in_text_and_json_round_trip_exactly(session: Session) -> None:
+    result = await session.run(
+        "artifacts.save('t', 'a\\ud800b'); artifacts.save('j', {'k': ['\\udc80']})\n"
+        "[artifacts.load('t') == 'a\\ud800b', artifacts.load('j') == {'k': ['\\udc80']}]"
+    )
+    assert result.value == [True, True], result.error

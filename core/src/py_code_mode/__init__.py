@@ -43,12 +43,14 @@ if TYPE_CHECKING:
     from py_code_mode.result import ExecutionResult
     from py_code_mode.session import Session
     from py_code_mode.storage.file import FileStorage
+    from py_code_mode.storage.redis import RedisStorage
     from py_code_mode.sync import SyncSession
 
 _LOCATIONS = {
     "ExecutionResult": "py_code_mode.result",
     "FileStorage": "py_code_mode.storage.file",
     "InProcessExecutor": "py_code_mode.execution.inprocess",
+    "RedisStorage": "py_code_mode.storage.redis",  # needs the [redis] extra
     "Session": "py_code_mode.session",
     "SubprocessExecutor": "py_code_mode.execution.subprocess",
     "SyncSession": "py_code_mode.sync",
@@ -69,6 +71,7 @@ __all__ = [
     "InvalidRequirementError",
     "InvalidSkillError",
     "NotFoundError",
+    "RedisStorage",
     "RuntimeDepsDisabledError",
     "Session",
     "SessionClosedError",

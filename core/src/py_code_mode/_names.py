@@ -19,6 +19,9 @@ RESERVED_SKILL_NAMES = frozenset({"list", "search", "get", "create", "delete", "
 RESERVED_TOOL_NAMES = frozenset({"list", "search"})
 """Methods of the `tools` namespace."""
 
+_DUNDER = re.compile(r"__[A-Za-z0-9_.-]*__")
+"""Whole artifact names of this form are kept for a store's own records (Redis `__index__`)."""
+
 
 def _require_str(kind: str, name: Any) -> str:
     if not isinstance(name, str):
@@ -57,7 +60,8 @@ def artifact_name(value: Any) -> str:
 
     Artifact names are relative paths (``scans/a.json``) whose segments start with a letter,
     digit or underscore: no absolute paths, no ``..``, no hidden files (the index and locks
-    live in hidden files).
+    live in hidden files), and no ``__name__`` (stores keep their own records under such
+    names, e.g. the Redis index ``__index__``).
     """
     name = _require_str("artifact", value)
     allowed = (
@@ -78,4 +82,9 @@ def artifact_name(value: Any) -> str:
         )
     if len(name) > MAX_ARTIFACT_NAME_LENGTH or not all(_SEGMENT.fullmatch(s) for s in segments):
         raise InvalidNameError(f"Invalid artifact name {name!r}: {allowed}")
+    if _DUNDER.fullmatch(name):
+        raise InvalidNameError(
+            f"Reserved artifact name {name!r}: names of the form '__name__' are kept for the "
+            "store's own records; choose another name, e.g. 'index.json'"
+        )
     return name

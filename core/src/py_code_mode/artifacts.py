@@ -7,12 +7,16 @@ bool, None) as JSON, so ``42`` comes back as ``42`` and ``"42"`` as ``"42"``.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from py_code_mode import _names
-from py_code_mode.errors import ArtifactDataError, ArtifactNotFoundError
+from py_code_mode.errors import ArtifactDataError, InputError
 from py_code_mode.runtime.protocol import is_exact
-from py_code_mode.storage.base import ArtifactInfo, DataType, Storage
+from py_code_mode.storage.base import ArtifactInfo, DataType, Storage, utc_after, utc_now
+
+MAX_TTL_SECONDS = 100 * 365 * 24 * 3600
+"""The longest TTL an artifact may have; beyond it, save without one."""
 
 
 def encode(data: Any) -> tuple[bytes, DataType]:
@@ -27,7 +31,25 @@ def encode(data: Any) -> tuple[bytes, DataType]:
             "JSON values (dict with str keys, list, int, float, bool, None); convert other "
             "values first, e.g. list(a_set) or json.dumps(obj, default=str)"
         )
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), "json"
+    # surrogatepass, as for text: a lone surrogate in a string comes back exactly.
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return text.encode("utf-8", errors="surrogatepass"), "json"
+
+
+def check_ttl(ttl: Any) -> float | None:
+    """Return `ttl` as seconds (None: never expires), or raise `InputError`."""
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
+        raise InputError(
+            f"ttl must be a number of seconds (e.g. ttl=3600) or None, got {type(ttl).__name__}"
+        )
+    if not math.isfinite(ttl) or ttl <= 0 or ttl > MAX_TTL_SECONDS:
+        raise InputError(
+            f"ttl must be a positive number of seconds up to {MAX_TTL_SECONDS}, got {ttl!r}; "
+            "leave it out to keep the artifact until it is deleted"
+        )
+    return float(ttl)
 
 
 def _contains_bytes(data: Any) -> bool:
@@ -47,7 +69,7 @@ def decode(payload: bytes, data_type: DataType | None, name: str = "") -> Any:
     if data_type == "text":
         return payload.decode("utf-8", errors="surrogatepass")
     if data_type == "json":
-        return json.loads(payload)
+        return json.loads(payload.decode("utf-8", errors="surrogatepass"))
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -72,9 +94,15 @@ class ArtifactStore:
         data: Any,
         description: Any = None,
         metadata: Any = None,
+        ttl: Any = None,
     ) -> dict[str, Any]:
-        """Store `data` under `name`, replacing what was there; return its record."""
+        """Store `data` under `name`, replacing what was there; return its record.
+
+        With `ttl` (seconds) the artifact expires that long after this save: it is then
+        gone for loads, listings and `exists` in every session, and removed from storage.
+        """
         name = _names.artifact_name(name)
+        seconds = check_ttl(ttl)
         if description is not None and not isinstance(description, str):
             raise ArtifactDataError(
                 f"description must be a string, got {type(description).__name__}"
@@ -86,8 +114,10 @@ class ArtifactStore:
             name=name,
             data_type=data_type,
             size=len(payload),
+            created_at=utc_now(),
             description=description or "",
             metadata=dict(metadata or {}),
+            expires_at=utc_after(seconds) if seconds is not None else None,
         )
         await self._storage.save_artifact(info, payload)
         return info.to_dict()
@@ -106,9 +136,5 @@ class ArtifactStore:
         return await self._storage.delete_artifact(_names.artifact_name(name))
 
     async def exists(self, name: Any) -> bool:
-        """Whether an artifact of that name exists."""
-        try:
-            await self._storage.load_artifact(_names.artifact_name(name))
-        except ArtifactNotFoundError:
-            return False
-        return True
+        """Whether an artifact of that name exists (its bytes are not read)."""
+        return await self._storage.artifact_exists(_names.artifact_name(name))

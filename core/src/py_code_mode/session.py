@@ -32,7 +32,7 @@ from py_code_mode.tools.registry import ToolRegistry
 
 __all__ = ["Session"]
 
-_STORAGE_METHODS = ("list_skills", "save_artifact", "load_tool_definitions", "list_deps")
+_STORAGE_METHODS = ("list_skills", "save_artifact", "load_tool_definitions", "list_deps", "close")
 _EXECUTOR_METHODS = ("start", "run", "reset", "close")
 
 
@@ -151,39 +151,54 @@ class Session:
         await self.close()
 
     async def start(self) -> None:
-        """Load tools, prepare the workspace and start the worker; idempotent."""
+        """Load tools, prepare the workspace and start the worker; idempotent.
+
+        Raises:
+            StorageError: The storage cannot be reached (e.g. Redis is down).
+            ToolDefinitionError: A stored tool definition is malformed.
+        """
         async with self._start_lock:
             if self._closed:
                 raise SessionClosedError("this session is closed; create a new Session")
             if self._host is not None:
                 return
-            if isinstance(self._storage, FileStorage):
-                await asyncio.to_thread(self._storage.ensure_layout)
-            cwd = self._storage.root or Path.cwd()
-            target = self._installer.target
-            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
-            tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions())
-            host = Host(
-                skills=SkillLibrary(self._storage),
-                artifacts=ArtifactStore(self._storage),
-                tools=tools,
-                deps=DepsManager(self._storage, self._installer),
-                cwd=cwd,
-                allow_runtime_deps=self._allow_runtime_deps,
-            )
-            if self._sync_deps:
-                await host.deps.sync()
-            await self._executor.start(WorkerContext(host.handle, cwd, (str(target),)))
-            self._host = host
-            self._loop = asyncio.get_running_loop()
+            try:
+                await self._start()
+            except BaseException:
+                await self._storage.close()  # a failed start leaves no connection open
+                raise
+
+    async def _start(self) -> None:
+        if isinstance(self._storage, FileStorage):
+            await asyncio.to_thread(self._storage.ensure_layout)
+        cwd = self._storage.root or Path.cwd()
+        target = self._installer.target
+        await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions())
+        host = Host(
+            skills=SkillLibrary(self._storage),
+            artifacts=ArtifactStore(self._storage),
+            tools=tools,
+            deps=DepsManager(self._storage, self._installer),
+            cwd=cwd,
+            allow_runtime_deps=self._allow_runtime_deps,
+        )
+        if self._sync_deps:
+            await host.deps.sync()
+        await self._executor.start(WorkerContext(host.handle, cwd, (str(target),)))
+        self._host = host
+        self._loop = asyncio.get_running_loop()
 
     async def close(self) -> None:
-        """Stop the worker; the storage keeps everything."""
+        """Stop the worker and release the storage's connections; the storage keeps everything."""
         if self._closed:
             return
         self._closed = True
-        if self._host is not None:
-            await self._executor.close()
+        try:
+            if self._host is not None:
+                await self._executor.close()
+        finally:
+            await self._storage.close()
 
     async def _ready(self) -> Host:
         if self._closed:
@@ -280,9 +295,15 @@ class Session:
         data: Any,
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        ttl: float | None = None,
     ) -> dict[str, Any]:
-        """Save str, bytes or a JSON value under `name`; return its record."""
-        return await (await self._ready()).artifacts.save(name, data, description, metadata)
+        """Save str, bytes or a JSON value under `name`; return its record.
+
+        With `ttl` (seconds, positive) the artifact expires that long after this save.
+        """
+        host = await self._ready()
+        return await host.artifacts.save(name, data, description, metadata, ttl)
 
     async def load_artifact(self, name: str) -> Any:
         """The value saved under `name`; raise `ArtifactNotFoundError` if there is none."""

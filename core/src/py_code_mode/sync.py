@@ -124,9 +124,11 @@ class SyncSession:
         data: Any,
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        ttl: float | None = None,
     ) -> dict[str, Any]:
         """See `Session.save_artifact`."""
-        return self._call(self._session.save_artifact(name, data, description, metadata))
+        return self._call(self._session.save_artifact(name, data, description, metadata, ttl=ttl))
 
     def load_artifact(self, name: str) -> Any:
         """See `Session.load_artifact`."""

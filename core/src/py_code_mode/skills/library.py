@@ -97,6 +97,7 @@ class SkillLibrary:
                 description=explicit,
                 created_at=now,
                 updated_at=now,
+                parameters=tuple(p.to_dict() for p in skill.parameters),
             )
         )
         return skill.summary()

@@ -8,7 +8,7 @@ key or a path, so no backend trusts its caller with a hostile name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -20,6 +20,16 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def utc_after(seconds: float) -> str:
+    """The ISO-8601 UTC timestamp `seconds` from now: when an artifact with that TTL expires."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def seconds_until(timestamp: str) -> float:
+    """Seconds from now until an ISO-8601 timestamp (negative once it has passed)."""
+    return (datetime.fromisoformat(timestamp) - datetime.now(UTC)).total_seconds()
+
+
 @dataclass(frozen=True)
 class StoredSkill:
     """A skill as stored: its source, and a description only if one was given explicitly."""
@@ -29,6 +39,9 @@ class StoredSkill:
     description: str | None = None
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    parameters: tuple[dict[str, Any], ...] = ()
+    """Parameters as derived when the skill was saved. Informational: upstream's Redis records
+    carry them, so RedisStorage writes them; the library always derives them from `source`."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class ArtifactInfo:
     created_at: str = field(default_factory=utc_now)
     description: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    expires_at: str | None = None
+    """When the artifact stops existing (ISO-8601 UTC), or None to keep it until deleted."""
 
     def to_dict(self) -> dict[str, Any]:
         """The plain-data form agent code and the facade see."""
@@ -50,6 +65,7 @@ class ArtifactInfo:
             "type": self.data_type,
             "size": self.size,
             "created_at": self.created_at,
+            "expires_at": self.expires_at,
             "metadata": dict(self.metadata),
         }
 
@@ -83,11 +99,19 @@ class Storage(Protocol):
         ...
 
     async def save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
-        """Create or replace an artifact and its record atomically."""
+        """Create or replace an artifact and its record atomically.
+
+        An `info.expires_at` makes the artifact expire then: afterwards it is neither
+        loaded, listed nor reported to exist, and its bytes and record are removed.
+        """
         ...
 
     async def load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes]:
         """An artifact's record and bytes; raise `ArtifactNotFoundError` if absent."""
+        ...
+
+    async def artifact_exists(self, name: str) -> bool:
+        """Whether an artifact exists, without reading its bytes."""
         ...
 
     async def list_artifacts(self) -> list[ArtifactInfo]:
@@ -108,4 +132,8 @@ class Storage(Protocol):
 
     async def remove_dep(self, name: str) -> bool:
         """Remove the line for distribution `name`; False if there was none."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and other resources; the storage reopens them if used again."""
         ...

@@ -7,10 +7,12 @@ Layout (compatible with upstream py-code-mode)::
     base/skills/.meta/<name>.json     an explicitly given description, timestamps
     base/artifacts/<name>             artifact bytes; names may hold sub-directories
     base/artifacts/.artifacts.json    artifact records: description, created_at, metadata
+                                      (and expires_at for an artifact saved with a TTL)
     base/requirements.txt             the deps list
 
 Every write goes to a temporary file first and is moved into place with `os.replace`, under
-a file lock, so concurrent processes never lose or tear each other's writes.
+a file lock, so concurrent processes never lose or tear each other's writes. An artifact
+whose TTL has passed is removed lazily, by the next read or listing that meets it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,20 +33,19 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from py_code_mode import _names
-from py_code_mode.artifacts import decode
 from py_code_mode.errors import (
     ArtifactNotFoundError,
     InvalidNameError,
     StorageError,
     ToolDefinitionError,
 )
-from py_code_mode.storage.base import ArtifactInfo, DataType, StoredSkill, utc_now
+from py_code_mode.storage import _records
+from py_code_mode.storage.base import ArtifactInfo, StoredSkill, utc_now
 
 __all__ = ["FileStorage"]
 
 T = TypeVar("T")
 _INDEX = ".artifacts.json"
-_DATA_TYPE_KEY = "_data_type"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -281,38 +282,42 @@ class FileStorage:
                 )
             atomic_write(path, payload)
             index = self._read_index()
-            metadata = {**info.metadata, _DATA_TYPE_KEY: info.data_type}
-            index[info.name] = {
-                "description": info.description,
-                "created_at": info.created_at,
-                "metadata": metadata,
-            }
+            index[info.name] = _records.index_entry(info)
             self._write_index(index)
 
-    def _info(self, name: str, entry: dict[str, Any] | None, path: Path) -> ArtifactInfo:
-        entry = entry or {}
-        metadata = dict(entry.get("metadata") or {})
-        stored_type = metadata.pop(_DATA_TYPE_KEY, None)
+    def _info(self, name: str, entry: dict[str, Any], path: Path) -> ArtifactInfo:
         stat = path.stat()
-        data_type: DataType
-        if stored_type in ("bytes", "text", "json"):
-            data_type = stored_type
-        else:  # a file put in artifacts/ by hand: describe what it holds
-            value = decode(path.read_bytes(), None, name)
-            data_type = "bytes" if isinstance(value, bytes) else "text"
-            if not isinstance(value, str | bytes):
-                data_type = "json"
-        created = entry.get("created_at")
-        if not isinstance(created, str):
-            created = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat()
-        return ArtifactInfo(
-            name=name,
-            data_type=data_type,
+        data_type = _records.stored_type(entry)
+        if data_type is None:  # a file put in artifacts/ by hand: describe what it holds
+            data_type = _records.guess_type(path.read_bytes(), name)
+        return _records.info_from_entry(
+            name,
+            entry,
             size=stat.st_size,
-            created_at=created,
-            description=str(entry.get("description") or ""),
-            metadata=metadata,
+            data_type=data_type,
+            created_at=datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
         )
+
+    def _live_entry(self, index: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """The entry of `name`, or None if it has expired (its files are removed then)."""
+        entry = _records.as_entry(index.get(name))
+        if _records.is_expired(entry):
+            self._remove_expired([name])
+            return None
+        return entry
+
+    def _remove_expired(self, names: list[str]) -> None:
+        # Re-read under the lock: another process may have saved a fresh artifact meanwhile.
+        with self._lock("artifacts"):
+            index = self._read_index()
+            gone = [n for n in names if _records.is_expired(_records.as_entry(index.get(n)))]
+            for name in gone:
+                # Index keys come from a file a person may edit: never unlink outside artifacts/.
+                with suppress(InvalidNameError):
+                    self._artifact_path(name).unlink(missing_ok=True)
+                del index[name]
+            if gone:
+                self._write_index(index)
 
     async def load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes]:
         """The artifact's record and bytes; files put in artifacts/ by hand load too."""
@@ -321,14 +326,25 @@ class FileStorage:
     def _load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes]:
         path = self._artifact_path(name)
         try:
+            entry = self._live_entry(self._read_index(), name)
+            if entry is None:
+                raise FileNotFoundError(path)
             payload = path.read_bytes()
-            info = self._info(name, self._read_index().get(name), path)
+            info = self._info(name, entry, path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise ArtifactNotFoundError(_not_found(name, self._names())) from None
+            raise ArtifactNotFoundError(_records.not_found(name, self._names())) from None
         return info, payload
 
+    async def artifact_exists(self, name: str) -> bool:
+        """Whether the artifact's file exists and has not expired."""
+        return await self._io(self._artifact_exists, name)
+
+    def _artifact_exists(self, name: str) -> bool:
+        path = self._artifact_path(name)
+        return path.is_file() and self._live_entry(self._read_index(), name) is not None
+
     async def list_artifacts(self) -> list[ArtifactInfo]:
-        """Records of every artifact file, indexed or put there by hand."""
+        """Records of every artifact file, indexed or put there by hand; expired ones go."""
         return await self._io(self._list_artifacts)
 
     def _names(self) -> list[str]:
@@ -343,10 +359,16 @@ class FileStorage:
 
     def _list_artifacts(self) -> list[ArtifactInfo]:
         index = self._read_index()
+        expired = [n for n, e in index.items() if _records.is_expired(_records.as_entry(e))]
+        if expired:
+            self._remove_expired(expired)
         infos = []
         for name in self._names():
+            if name in expired:
+                continue
+            entry = _records.as_entry(index.get(name))
             try:
-                infos.append(self._info(name, index.get(name), self.artifacts_dir / name))
+                infos.append(self._info(name, entry, self.artifacts_dir / name))
             except FileNotFoundError:
                 continue  # deleted by another process while we listed
         return infos
@@ -358,13 +380,16 @@ class FileStorage:
     def _delete_artifact(self, name: str) -> bool:
         path = self._artifact_path(name)
         with self._lock("artifacts"):
-            existed = path.is_file()
-            if existed:
-                path.unlink()
             index = self._read_index()
-            if index.pop(name, None) is not None:
+            entry = index.pop(name, None)
+            existed = path.is_file() and not _records.is_expired(_records.as_entry(entry))
+            path.unlink(missing_ok=True)
+            if entry is not None:
                 self._write_index(index)
         return existed
+
+    async def close(self) -> None:
+        """Nothing to release: every operation opens and closes its own files."""
 
     # --- deps --------------------------------------------------------------------------
 
@@ -423,9 +448,3 @@ def _line_name(line: str) -> str | None:
         return canonicalize_name(Requirement(stripped).name)
     except InvalidRequirement:
         return None
-
-
-def _not_found(name: str, available: list[str]) -> str:
-    shown = ", ".join(repr(n) for n in available[:10]) or "none yet"
-    more = f" and {len(available) - 10} more" if len(available) > 10 else ""
-    return f"Artifact {name!r} not found. Available: {shown}{more}"
