@@ -1,0 +1,608 @@
+"""The MCP server, driven by the official MCP client the way MCP hosts drive it.
+
+Most tests start the `py-code-mode-mcp` console script (stdio, or streamable HTTP on a
+port the OS picks) and talk to it through `mcp.Client`; a few use the SDK's in-memory
+transport where only the server's own logic is under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.streams.text
+import httpx2
+import mcp_types as types
+import py_code_mode_mcp
+import pytest
+from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import ToolsListChanged
+from py_code_mode import FileStorage, InProcessExecutor, Session
+from py_code_mode.result import ExecutionResult
+from py_code_mode.toolkit import TOOL_NAMES, Toolkit
+from py_code_mode_mcp import create_server
+from py_code_mode_mcp.cli import TOKEN_ENV
+
+from tests._support import require_binary
+
+pytestmark = pytest.mark.anyio
+
+SCRIPT = Path(sys.executable).parent / "py-code-mode-mcp"
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 60
+"""Seconds any one exchange with a server may take; generous for slow CI machines."""
+
+DOUBLE = 'def run(a: int) -> int:\n    """Double a number."""\n    return 2 * a\n'
+CAT_TOOL = "name: cat\ndescription: Echo the input\ncommand: cat\nrecipes:\n  read: {}\n"
+READ_ONLY = (
+    "list_tools", "search_tools", "list_skills", "search_skills", "get_skill",
+    "list_artifacts", "list_deps",
+)  # fmt: skip
+
+
+def text(result: types.CallToolResult) -> str:
+    return "".join(block.text for block in result.content if block.type == "text")
+
+
+@asynccontextmanager
+async def stdio(tmp_path: Path, *args: str, **client: Any) -> AsyncIterator[Client]:
+    """A client connected to the console script over stdio; the SDK stops the server."""
+    params = StdioServerParameters(command=str(SCRIPT), args=list(args))
+    with (tmp_path / "server-stderr.log").open("w") as errlog:
+        with anyio.fail_after(WAIT):
+            async with Client(stdio_client(params, errlog=errlog), **client) as connected:
+                yield connected
+
+
+def env_without_token(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+    env.update(extra)
+    return env
+
+
+@asynccontextmanager
+async def http_server(
+    workspace: Path, *args: str, env: Mapping[str, str] | None = None
+) -> AsyncIterator[str]:
+    """Start the console script on a free loopback port; yield its URL; always stop it."""
+    command = [str(SCRIPT), "--base", str(workspace), "--http", "127.0.0.1:0", *args]
+    process = await anyio.open_process(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(env if env is not None else env_without_token()),
+    )
+    assert process.stderr is not None
+    log = bytearray()
+    announced = anyio.Event()
+
+    async def drain() -> None:
+        assert process.stderr is not None
+        async for chunk in process.stderr:
+            log.extend(chunk)
+            if b"serving http" in log:
+                announced.set()
+        announced.set()
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(drain)
+            with anyio.fail_after(WAIT):
+                await announced.wait()
+            found = re.search(rb"serving (http://\S+/mcp)", log)
+            assert found, f"the server did not start: {log.decode(errors='replace')}"
+            yield found.group(1).decode()
+            group.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            if process.returncode is None:
+                process.terminate()
+                with anyio.move_on_after(WAIT):
+                    await process.wait()
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            await process.aclose()
+
+
+@asynccontextmanager
+async def http_client(url: str, token: str | None = None, **client: Any) -> AsyncIterator[Client]:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    async with httpx2.AsyncClient(headers=headers) as http:
+        with anyio.fail_after(WAIT):
+            async with Client(streamable_http_client(url, http_client=http), **client) as connected:
+                yield connected
+
+
+def run_cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        stdin=subprocess.DEVNULL,
+        env=dict(env if env is not None else env_without_token()),
+    )
+
+
+# --- the public surface ------------------------------------------------------------------
+
+
+def test_the_public_names_are_exactly_these() -> None:
+    assert py_code_mode_mcp.__all__ == ["__version__", "create_server"]
+    assert py_code_mode_mcp.__version__ == "0.1.0"
+
+
+def test_create_server_wants_a_session_factory(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="callable that returns a py_code_mode.Session"):
+        create_server(Session.from_base(tmp_path))  # type: ignore[arg-type]
+
+
+# --- stdio -------------------------------------------------------------------------------
+
+
+async def test_stdio_lists_exactly_the_toolkit_tools(tmp_path: Path, workspace: Path) -> None:
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        listed = (await client.list_tools()).tools
+    assert tuple(tool.name for tool in listed) == TOOL_NAMES
+    async with Session(storage=FileStorage(workspace), executor=InProcessExecutor()) as session:
+        expected = {tool.name: tool for tool in await Toolkit(session).list()}
+    for tool in listed:
+        assert tool.description == expected[tool.name].description
+        assert tool.input_schema == expected[tool.name].json_schema()
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is expected[tool.name].read_only
+
+
+async def test_run_code_returns_value_and_stdout_and_state_persists(
+    tmp_path: Path, workspace: Path
+) -> None:
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        first = await client.call_tool("run_code", {"code": "x = 20\nprint('hello')\nx + 1"})
+        second = await client.call_tool("run_code", {"code": "x * 2"})
+    assert not first.is_error
+    assert text(first) == "21\n\nStdout:\nhello\n"
+    assert (second.is_error, text(second)) == (False, "40")
+
+
+async def test_output_streams_to_the_client_while_the_code_runs(
+    tmp_path: Path, workspace: Path
+) -> None:
+    # The code waits until the test has seen its first line: had the line not been
+    # streamed while the code runs, the run would only end at its timeout, as an error.
+    go = tmp_path / "go"
+    code = (
+        "import pathlib, time\n"
+        "print('waiting for the test', flush=True)\n"
+        f"go = pathlib.Path({str(go)!r})\n"
+        "while not go.exists():\n"
+        "    time.sleep(0.01)\n"
+        "print('released', flush=True)\n"
+        "'done'"
+    )
+    messages: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+        if "waiting for the test" in (message or ""):
+            go.touch()
+
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        result = await client.call_tool(
+            "run_code", {"code": code, "timeout": 30}, progress_callback=on_progress
+        )
+    assert not result.is_error, text(result)
+    assert text(result) == "done\n\nStdout:\nwaiting for the test\nreleased\n"
+    assert "".join(messages) == "waiting for the test\nreleased\n"
+
+
+async def test_a_created_skill_is_listed_found_and_invoked(tmp_path: Path, workspace: Path) -> None:
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        async with client.listen(tools_list_changed=True) as changes:
+            created = await client.call_tool(
+                "create_skill",
+                {"name": "double", "source": DOUBLE, "description": "Double a number"},
+            )
+            assert not created.is_error, text(created)
+            async for event in changes:
+                assert isinstance(event, ToolsListChanged)
+                break
+        run_code = (await client.list_tools()).tools[0]
+        found = await client.call_tool("search_skills", {"query": "double a number"})
+        invoked = await client.call_tool(
+            "run_code", {"code": "skills.invoke('double', a=21) + skills.double(a=0)"}
+        )
+    assert run_code.name == "run_code"
+    assert "- double(a: int) -> int — Double a number" in (run_code.description or "")
+    assert [skill["name"] for skill in json.loads(text(found))] == ["double"]
+    assert (invoked.is_error, text(invoked)) == (False, "42")
+
+
+async def test_failing_calls_are_error_results_and_the_session_lives_on(
+    tmp_path: Path, workspace: Path
+) -> None:
+    hostile = {"name": "../evil", "source": DOUBLE, "description": "escape the workspace"}
+    failing: list[tuple[str, dict[str, Any], str]] = [
+        ("run_code", {"code": "1 / 0"}, "ZeroDivisionError"),
+        ("run_code", {"code": "def broken(:"}, "SyntaxError"),
+        ("run_code", {}, "Invalid arguments for run_code: code: Field required"),
+        ("run_code", {"code": 5}, "Invalid arguments for run_code"),
+        ("run_code", {"code": "1", "bogus": True}, "bogus"),
+        ("run_code", {"code": "x" * 200_001}, "the limit is 200,000"),
+        ("search_skills", {"query": "a", "limit": 0}, "Invalid arguments for search_skills"),
+        ("create_skill", hostile, "InvalidNameError"),
+        ("get_skill", {"name": "../evil"}, "InvalidNameError"),
+        ("delete_skill", {"name": "../evil"}, "InvalidNameError"),
+        ("create_skill", {**hostile, "name": "ok", "source": "x = 1"}, "InvalidSkillError"),
+        ("no_such_tool", {}, "Unknown tool: no_such_tool"),
+    ]
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        await client.call_tool("run_code", {"code": "kept = 'still here'"})
+        for name, arguments, expected in failing:
+            result = await client.call_tool(name, arguments)
+            assert result.is_error, (name, arguments, text(result))
+            assert expected in text(result), (name, text(result))
+        after = await client.call_tool("run_code", {"code": "kept"})
+    assert (after.is_error, text(after)) == (False, "still here")
+    assert not list(tmp_path.rglob("evil*"))
+
+
+async def test_the_timeout_flag_bounds_every_run(tmp_path: Path, workspace: Path) -> None:
+    async with stdio(tmp_path, "--base", str(workspace), "--timeout", "1") as client:
+        stuck = await client.call_tool("run_code", {"code": "while True:\n    pass"})
+        after = await client.call_tool("run_code", {"code": "'alive'"})
+    assert stuck.is_error
+    assert "timed out after 1s" in text(stuck)
+    assert (after.is_error, text(after)) == (False, "alive")
+
+
+@pytest.mark.parametrize("executor", ["subprocess", "inprocess"])
+async def test_commands_never_read_the_protocol_stdin(
+    tmp_path: Path, workspace: Path, executor: str
+) -> None:
+    # Anything that read the server's stdin would hang or swallow protocol messages.
+    require_binary("cat")
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "cat.yaml").write_text(CAT_TOOL)
+    code = (
+        "import os\nos.system('cat; echo spawned')\n[tools.cat.read(), tools.cat.read(input='in')]"
+    )
+    async with stdio(tmp_path, "--base", str(workspace), "--executor", executor) as client:
+        result = await client.call_tool("run_code", {"code": code})
+        reads = await client.call_tool("run_code", {"code": "input()"})
+        after = await client.call_tool("run_code", {"code": "1 + 1"})
+    assert not result.is_error, text(result)
+    assert text(result).startswith('["", "in"]')
+    assert reads.is_error and "EOFError" in text(reads)
+    assert (after.is_error, text(after)) == (False, "2")
+
+
+async def test_a_session_that_cannot_start_says_why_in_tool_errors(
+    tmp_path: Path, workspace: Path
+) -> None:
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "broken.yaml").write_text("name: [unclosed\n")
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        listed = await client.list_tools()
+        result = await client.call_tool("run_code", {"code": "1"})
+        again = await client.call_tool("list_skills", {})
+    assert tuple(tool.name for tool in listed.tools) == TOOL_NAMES
+    assert result.is_error and "ToolDefinitionError" in text(result)
+    assert again.is_error and "broken.yaml" in text(again)
+
+
+async def test_read_only_offers_only_the_tools_that_look(tmp_path: Path, workspace: Path) -> None:
+    async with stdio(tmp_path, "--base", str(workspace), "--read-only") as client:
+        listed = (await client.list_tools()).tools
+        refused = await client.call_tool("run_code", {"code": "1"})
+        allowed = await client.call_tool("list_skills", {})
+    assert tuple(tool.name for tool in listed) == READ_ONLY
+    assert all(tool.annotations and tool.annotations.read_only_hint for tool in listed)
+    assert refused.is_error and "Unknown tool: run_code" in text(refused)
+    assert (allowed.is_error, text(allowed)) == (False, "[]")
+
+
+# --- in memory: the server's own logic ---------------------------------------------------
+
+
+async def test_clients_of_the_handshake_era_hear_that_the_tools_changed(workspace: Path) -> None:
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            changed.set()
+
+    server = create_server(lambda: Session(FileStorage(workspace), InProcessExecutor()))
+    with anyio.fail_after(WAIT):
+        async with Client(server, mode="legacy", message_handler=on_message) as client:
+            assert client.server_capabilities.tools is not None
+            assert client.server_capabilities.tools.list_changed
+            await client.call_tool(
+                "create_skill", {"name": "double", "source": DOUBLE, "description": "Double"}
+            )
+            await changed.wait()
+
+
+class BuggyExecutor(InProcessExecutor):
+    """An executor whose `run` fails the way a bug would: not with one of our errors."""
+
+    async def run(self, code: str, **kwargs: Any) -> ExecutionResult:
+        raise RuntimeError("the executor has a bug")
+
+
+async def test_an_unexpected_exception_is_an_error_result(workspace: Path) -> None:
+    server = create_server(lambda: Session(FileStorage(workspace), BuggyExecutor()))
+    with anyio.fail_after(WAIT):
+        async with Client(server) as client:
+            broken = await client.call_tool("run_code", {"code": "1"})
+            after = await client.call_tool("list_skills", {})
+    assert broken.is_error
+    assert "RuntimeError: the executor has a bug" in text(broken)
+    assert (after.is_error, text(after)) == (False, "[]")
+
+
+# --- streamable HTTP ---------------------------------------------------------------------
+
+
+async def test_http_with_the_token_serves_the_tools(workspace: Path) -> None:
+    async with http_server(workspace, "--token", "s3cret") as url:
+        assert url.startswith("http://127.0.0.1:")
+        async with http_client(url, "s3cret") as client:
+            names = tuple(tool.name for tool in (await client.list_tools()).tools)
+            result = await client.call_tool("run_code", {"code": "print('hi')\n6 * 7"})
+        async with http_client(url, "s3cret", mode="legacy") as client:
+            again = await client.call_tool("run_code", {"code": "'second client'"})
+    assert names == TOOL_NAMES
+    assert (result.is_error, text(result)) == (False, "42\n\nStdout:\nhi\n")
+    assert text(again) == "second client"
+
+
+async def test_http_takes_the_token_from_the_environment(workspace: Path) -> None:
+    async with http_server(workspace, env=env_without_token(**{TOKEN_ENV: "from-env"})) as url:
+        async with http_client(url, "from-env") as client:
+            result = await client.call_tool("run_code", {"code": "1 + 1"})
+    assert text(result) == "2"
+
+
+@pytest.mark.parametrize("token", [None, "wrong"], ids=["no-token", "wrong-token"])
+async def test_http_without_the_right_token_is_401(workspace: Path, token: str | None) -> None:
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http_server(workspace, "--token", "s3cret") as url:
+        async with httpx2.AsyncClient() as http:
+            with anyio.fail_after(WAIT):
+                response = await http.post(url, json=ping, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        with pytest.raises((MCPError, BaseExceptionGroup)) as failure:
+            async with http_client(url, token):
+                pass
+    assert isinstance(failure.value, MCPError) or failure.group_contains(MCPError)
+
+
+def test_http_refuses_to_start_without_a_token(workspace: Path) -> None:
+    done = run_cli("--base", str(workspace), "--http", "127.0.0.1:0")
+    assert done.returncode == 2
+    assert "--http needs a bearer token" in done.stderr
+    assert TOKEN_ENV in done.stderr
+
+
+async def test_insecure_no_auth_serves_on_loopback(workspace: Path) -> None:
+    async with http_server(workspace, "--insecure-no-auth") as url:
+        async with http_client(url) as client:
+            result = await client.call_tool("run_code", {"code": "'open'"})
+    assert text(result) == "open"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "[::]", "example.com"])
+def test_insecure_no_auth_is_refused_off_loopback(workspace: Path, host: str) -> None:
+    done = run_cli("--base", str(workspace), "--http", f"{host}:8000", "--insecure-no-auth")
+    assert done.returncode == 2
+    assert "--insecure-no-auth is only allowed on a loopback host" in done.stderr
+
+
+def test_a_port_in_use_is_a_clear_failure(workspace: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = run_cli("--base", str(workspace), "--http", f"127.0.0.1:{port}", "--token", "t")
+    assert done.returncode == 1
+    assert "cannot serve" in done.stderr and "in use" in done.stderr
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "--base DIR or --redis URL is required"),
+        (["--executor", "docker"], "invalid choice: 'docker'"),
+        (["--timeout", "0"], "expected a positive number of seconds"),
+        (["--timeout", "soon"], "expected a positive number of seconds"),
+        (["--timeout", "nan"], "expected a positive number of seconds"),
+        (["--http", "8000"], "expected HOST:PORT"),
+        (["--http", "127.0.0.1:70000"], "expected HOST:PORT"),
+        (["--prefix", "p"], "--prefix only applies with --redis"),
+        (["--redis", "redis://x", "--base", "ws"], "not allowed with argument"),
+        (["--token", "t"], "only apply with --http"),
+        (["--insecure-no-auth"], "only apply with --http"),
+        (["--http", "127.0.0.1:0", "--token", ""], "--token must not be empty"),
+        (["--http", "127.0.0.1:0", "--token", "t", "--insecure-no-auth"], "contradicts"),
+    ],
+)
+def test_bad_command_lines_are_usage_errors(workspace: Path, argv: list[str], message: str) -> None:
+    needs_storage = not argv or "--base" in argv or "--redis" in argv
+    storage = [] if needs_storage else ["--base", str(workspace)]
+    done = run_cli(*storage, *argv)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+def test_base_must_not_be_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = run_cli("--base", str(tmp_path / "file"))
+    assert done.returncode == 2
+    assert "is a file" in done.stderr
+
+
+@asynccontextmanager
+async def redis_server(tmp_path: Path) -> AsyncIterator[str]:
+    """A private redis-server on a unix socket (no port to race for); yields its URL."""
+    binary = require_binary("redis-server")
+    sock = tmp_path / "redis.sock"
+    command = [binary, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no"]
+    process = await anyio.open_process(command, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    try:
+        seen = b""
+        with anyio.fail_after(WAIT):
+            while b"ready to accept connections" not in seen.lower():
+                seen += await process.stdout.receive()
+        yield f"unix://{sock}"
+    finally:
+        with anyio.CancelScope(shield=True):
+            process.kill()
+            await process.wait()
+            await process.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_storage_is_shared_by_servers_with_the_same_prefix(tmp_path: Path) -> None:
+    async with redis_server(tmp_path) as url:
+        async with stdio(tmp_path, "--redis", url, "--prefix", "team") as client:
+            created = await client.call_tool(
+                "create_skill", {"name": "double", "source": DOUBLE, "description": "Double"}
+            )
+        async with stdio(tmp_path, "--redis", url, "--prefix", "team") as client:
+            shared = await client.call_tool("run_code", {"code": "skills.double(a=21)"})
+        async with stdio(tmp_path, "--redis", url, "--prefix", "other") as client:
+            apart = await client.call_tool("list_skills", {})
+    assert not created.is_error, text(created)
+    assert (shared.is_error, text(shared)) == (False, "42")
+    assert (apart.is_error, text(apart)) == (False, "[]")
+
+
+async def test_an_unreachable_redis_is_a_tool_error(tmp_path: Path) -> None:
+    url = f"unix://{tmp_path / 'nobody-listens.sock'}"
+    async with stdio(tmp_path, "--redis", url) as client:
+        listed = await client.list_tools()
+        result = await client.call_tool("list_skills", {})
+    assert tuple(tool.name for tool in listed.tools) == TOOL_NAMES
+    assert result.is_error and "StorageError" in text(result)
+
+
+def test_the_stdio_server_exits_cleanly_when_stdin_closes(workspace: Path) -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "--base", str(workspace)],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=env_without_token(),
+    )
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+async def test_sigterm_stops_the_stdio_server_and_its_worker(workspace: Path) -> None:
+    # MCP clients close stdin first, then send SIGTERM to a server that lingers.
+    process = await anyio.open_process(
+        [str(SCRIPT), "--base", str(workspace)], stderr=subprocess.DEVNULL, env=env_without_token()
+    )
+    assert process.stdin is not None and process.stdout is not None
+    replies = anyio.streams.text.TextReceiveStream(process.stdout)
+    messages = [
+        {
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "test", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "run_code", "arguments": {"code": "import os\nos.getpid()"}},
+        },
+    ]  # fmt: skip
+    try:
+        with anyio.fail_after(WAIT):
+            for message in messages:
+                await process.stdin.send((json.dumps(message) + "\n").encode())
+            received = ""
+            while received.count("\n") < 2:
+                received += await replies.receive()
+            reply = json.loads(received.splitlines()[1])
+            worker = int(reply["result"]["content"][0]["text"])
+            process.terminate()
+            assert await process.wait() == 0
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)
+    finally:
+        with anyio.CancelScope(shield=True):
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            await process.aclose()
+
+
+# --- the example and other clients -------------------------------------------------------
+
+
+def test_the_example_client_runs(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "mcp" / "client.py"), str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "run_code -> 45" in done.stdout
+    assert "run_code -> 90" in done.stdout
+    assert "live: summing..." in done.stdout
+    assert "skills.fib -> [0, 1, 1, 2, 3, 5, 8, 13]" in done.stdout
+    assert "errors come back as results: True" in done.stdout
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_mcp_inspector_lists_and_calls_the_tools(tmp_path: Path, workspace: Path) -> None:
+    # The Inspector (a Node client) comes from the npm registry on first use.
+    npx = require_binary("npx")
+    inspector = [npx, "-y", "@modelcontextprotocol/inspector", "--cli", str(SCRIPT)]
+    server = ["--base", str(workspace)]
+    listed = subprocess.run(
+        [*inspector, *server, "--method", "tools/list"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert tuple(tool["name"] for tool in json.loads(listed.stdout)["tools"]) == TOOL_NAMES
+    called = subprocess.run(
+        [*inspector, *server, "--method", "tools/call", "--tool-name", "run_code"]
+        + ["--tool-arg", "code=print(6 * 7)"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert called.returncode == 0, called.stderr
+    assert json.loads(called.stdout) == {
+        "content": [{"type": "text", "text": "Stdout:\n42\n"}],
+        "isError": False,
+    }
