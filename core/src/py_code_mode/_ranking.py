@@ -6,6 +6,7 @@ dense and hybrid rankers arrive in their own issue and keep this one as a fallba
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -21,6 +22,13 @@ _STOP = frozenset(
 
 def tokenize(text: str) -> list[str]:
     """Lower-case words, with snake_case and camelCase split and a light plural stem."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Cached: every search tokenises every skill's fields, which barely ever change;
+    # without it a search over 50 skills spent ~3 ms here (bench/storage.py).
     words: list[str] = []
     for raw in _WORD.findall(_CAMEL.sub(" ", text)):
         word = raw.lower()
@@ -29,7 +37,7 @@ def tokenize(text: str) -> list[str]:
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         words.append(word)
-    return words
+    return tuple(words)
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ def rank(
     if not terms or not documents:
         return []
     tokenized = [
-        {field: tokenize(doc.fields.get(field, "")) for field in weights} for doc in documents
+        {field: _tokens(doc.fields.get(field, "")) for field in weights} for doc in documents
     ]
     containing: Counter[str] = Counter()
     for fields in tokenized:
