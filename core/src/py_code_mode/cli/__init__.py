@@ -1,4 +1,8 @@
-"""The `py-code-mode` command: `demo` shows the learning loop, `run` runs code in a workspace."""
+"""The `py-code-mode` command, one sub-command per module.
+
+`demo` shows the learning loop, `run` runs code in a workspace, `store` moves a library
+between a directory, Redis and a zip archive.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from py_code_mode.cli import demo, run
+from py_code_mode.cli import demo, run, store
 
 __all__ = ["main"]
 
@@ -20,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(commands)
     run.add_parser(commands)
+    store.add_parser(commands)
     return parser
 
 

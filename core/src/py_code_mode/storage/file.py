@@ -21,7 +21,7 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from py_code_mode.errors import (
 )
 from py_code_mode.storage import _records
 from py_code_mode.storage.base import ArtifactInfo, StoredSkill, utc_now
+from py_code_mode.tools.definition import parse_definition
 
 __all__ = ["FileStorage"]
 
@@ -147,6 +148,64 @@ class FileStorage:
             except yaml.YAMLError as exc:
                 raise ToolDefinitionError(f"{path}: not valid YAML: {exc}") from exc
         return found
+
+    async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:
+        """Store a tool definition as YAML, checked first, so that it loads back identically.
+
+        The file that already defines the tool is replaced; otherwise the definition goes to
+        ``tools/<name>.yaml`` (or ``tools/<name>-2.yaml`` if that file holds another tool).
+
+        Raises:
+            ToolDefinitionError: The definition is malformed, or YAML cannot hold it exactly;
+                nothing was written.
+        """
+        data = dict(definition)
+        where = f"{self.tools_dir / str(data.get('name'))}.yaml"
+        tool = parse_definition(where, data)
+        try:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+            exact = yaml.safe_load(text) == data
+        except yaml.YAMLError as exc:
+            raise ToolDefinitionError(f"{where}: YAML cannot hold it: {exc}") from exc
+        if not exact:
+            raise ToolDefinitionError(f"{where}: YAML cannot hold it exactly; use plain data")
+        await self._io(self._save_tool_definition, tool.name, text)
+
+    def _save_tool_definition(self, name: str, text: str) -> None:
+        with self._lock("tools"):
+            defining = self._tool_files(name)
+            path = defining[0] if defining else self._free_tool_path(name)
+            atomic_write(path, text.encode("utf-8"))
+
+    async def delete_tool_definition(self, name: str) -> bool:
+        """Delete the file(s) defining tool `name`; False if there was none."""
+        return await self._io(self._delete_tool_definition, _names.tool_name(name))
+
+    def _delete_tool_definition(self, name: str) -> bool:
+        with self._lock("tools"):
+            defining = self._tool_files(name)
+            for path in defining:
+                path.unlink(missing_ok=True)
+        return bool(defining)
+
+    def _tool_files(self, name: str) -> list[Path]:
+        """The tools/*.yaml files whose mapping is named `name`; unreadable ones are not."""
+        found = []
+        for path in sorted(self.tools_dir.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue
+            if isinstance(data, dict) and data.get("name") == name:
+                found.append(path)
+        return found
+
+    def _free_tool_path(self, name: str) -> Path:
+        path, number = self.tools_dir / f"{name}.yaml", 1
+        while path.exists():
+            number += 1
+            path = self.tools_dir / f"{name}-{number}.yaml"
+        return path
 
     # --- skills ------------------------------------------------------------------------
 

@@ -210,6 +210,12 @@ class RedisStorage:
         """Redis has no workspace directory: the worker runs in the host's."""
         return None
 
+    def redact(self, text: str) -> str:
+        """`text` with this storage's password replaced by ``***``: safe to print or log."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
     # --- connections -------------------------------------------------------------------
 
     def _redis(self) -> Redis:
