@@ -84,12 +84,9 @@ class RedisServer:
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One server per test module; `redis_url` empties it before each test."""
-    server = RedisServer(require_binary("redis-server"), tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _running(
+        RedisServer(require_binary("redis-server"), tmp_path_factory.mktemp("redis"))
+    )
 
 
 @pytest.fixture
@@ -101,7 +98,10 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture
 def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A server of the test's own, for tests that stop and restart it."""
-    server = RedisServer(require_binary("redis-server"), tmp_path / "redis")
+    yield from _running(RedisServer(require_binary("redis-server"), tmp_path / "redis"))
+
+
+def _running(server: RedisServer) -> Iterator[RedisServer]:
     server.start()
     try:
         yield server
