@@ -10,6 +10,9 @@ that ratio; the last column is therefore the same framework calling a no-op asyn
 the same shape, and "ours" minus the run minus that floor is what the adapter itself adds.
 The MCP line is a call over stdio to a `py-code-mode-mcp` child process (a JSON-RPC round
 trip on top of the session's own) against a bare `session.run` in this process; reported.
+
+Then import cost: a fresh interpreter importing each adapter against the same interpreter
+importing only its framework (the promise: an adapter costs no more than its framework).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -153,6 +157,36 @@ async def bench_mcp(base: Path, session: Session, executor: str, rounds: int) ->
         report("mcp run_code over stdio", ours, baseline)
 
 
+IMPORTS = {
+    "py_code_mode_autogen": "autogen_agentchat.agents, autogen_core.tools",
+    # langchain_core's package __init__s are lazy; these two are what any tool call loads.
+    "py_code_mode_langchain": "langchain_core.tools.base, langchain_core.callbacks.manager",
+    "py_code_mode_llamaindex": "llama_index.core.tools, llama_index.core.workflow",
+    "py_code_mode_mcp": "mcp.server.lowlevel, uvicorn",
+}
+
+
+def import_seconds(modules: str, rounds: int) -> float:
+    """Median wall time of a fresh interpreter that imports `modules` and exits."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {modules}"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bench_imports(rounds: int) -> None:
+    print("\nimport in a fresh interpreter (medians)")
+    for adapter, framework in IMPORTS.items():
+        ours = import_seconds(adapter, rounds)
+        theirs = import_seconds(framework, rounds)
+        print(
+            f"  {adapter:26s} {ours * 1e3:7.1f} ms vs {framework:45s} {theirs * 1e3:7.1f} ms"
+            f"  ratio {ours / theirs:4.2f}x"
+        )
+
+
 async def main(rounds: int, executor: str) -> None:
     print(f"python {sys.version.split()[0]}, {rounds} rounds (medians), {executor} executor\n")
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +198,7 @@ async def main(rounds: int, executor: str) -> None:
                 ours, baseline = await paired(action, lambda: session.run(CODE), rounds)
                 report(label, ours, baseline, framework_floors.get(label, 0.0))
             await bench_mcp(base / "mcp", session, executor, rounds)
+    bench_imports(max(rounds // 30, 5))
 
 
 if __name__ == "__main__":
