@@ -19,11 +19,6 @@ ARGV_SCRIPT = "import json, sys; print(json.dumps(sys.argv[1:]))"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def registry_of() -> Callable[..., ToolRegistry]:
     """Build a registry from YAML texts or mappings, each labelled `<name>.yaml`."""
 
