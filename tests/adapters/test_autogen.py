@@ -262,7 +262,7 @@ async def test_state_records_no_variables_and_restores_none(tmp_path: Path) -> N
 
 async def test_the_component_config_rebuilds_the_workbench(tmp_path: Path) -> None:
     options = ToolkitOptions(include=["search_skills", "run_code"], max_output_chars=500)
-    session = inprocess(tmp_path / "ws")
+    session = Session.from_base(tmp_path / "ws", executor=InProcessExecutor(), default_timeout=7.5)
     original = CodeModeWorkbench(session, options)
     await original.call_tool("run_code", {"code": "artifacts.save('a', 1)"})
     model = original.dump_component()
@@ -271,12 +271,15 @@ async def test_the_component_config_rebuilds_the_workbench(tmp_path: Path) -> No
         "base_path": str((tmp_path / "ws").resolve()),
         "executor": "inprocess",
         "allow_runtime_deps": True,
+        "default_timeout": 7.5,
+        "sync_deps": False,
         "options": {"include": ["run_code", "search_skills"], "max_output_chars": 500},
     }
 
     loaded = Workbench.load_component(json.loads(model.model_dump_json()))
     assert isinstance(loaded, CodeModeWorkbench)
     assert isinstance(loaded.session.executor, InProcessExecutor)
+    assert loaded.session.default_timeout == 7.5
     assert [s["name"] for s in await loaded.list_tools()] == ["run_code", "search_skills"]
     assert text(await loaded.call_tool("run_code", {"code": "artifacts.load('a')"})) == "1"
     first = loaded.session

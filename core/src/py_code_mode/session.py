@@ -134,6 +134,16 @@ class Session:
         return self._executor
 
     @property
+    def default_timeout(self) -> float | None:
+        """Seconds a `run` may take when it names no timeout of its own (None: no limit)."""
+        return self._default_timeout
+
+    @property
+    def sync_deps_on_start(self) -> bool:
+        """Whether the stored deps list is installed when the session starts (`sync_deps=`)."""
+        return self._sync_deps
+
+    @property
     def allow_runtime_deps(self) -> bool:
         """Whether packages may be added and removed after the session is built."""
         return self._allow_runtime_deps

@@ -22,9 +22,8 @@ _EXECUTOR_KINDS: dict[type, ExecutorKind] = {
 class CodeModeWorkbenchConfig(BaseModel):
     """How to rebuild a `CodeModeWorkbench`: a workspace, an executor kind and the options.
 
-    Executor settings (interpreter, environment, output limits), the session's
-    `default_timeout`, `sync_deps` and a custom installer are not recorded: a workbench
-    loaded from this config uses their defaults.
+    Executor settings (interpreter, environment, output limits) and a custom installer are
+    not recorded: a workbench loaded from this config uses their defaults.
     """
 
     base_path: str = Field(description="The workspace directory (tools/, skills/, artifacts/).")
@@ -33,6 +32,12 @@ class CodeModeWorkbenchConfig(BaseModel):
     )
     allow_runtime_deps: bool = Field(
         default=True, description="Whether agent code may add and remove packages."
+    )
+    default_timeout: float | None = Field(
+        default=None, gt=0, description="Seconds a run may take unless it says otherwise."
+    )
+    sync_deps: bool = Field(
+        default=False, description="Whether the deps list is installed at session start."
     )
     options: dict[str, Any] = Field(
         default_factory=dict,
@@ -64,6 +69,8 @@ def describe(session: Session, options: ToolkitOptions) -> CodeModeWorkbenchConf
         base_path=str(storage.base_path),
         executor=kind,
         allow_runtime_deps=session.allow_runtime_deps,
+        default_timeout=session.default_timeout,
+        sync_deps=session.sync_deps_on_start,
         options=_changed(options),
     )
 
@@ -72,7 +79,11 @@ def build_session(config: CodeModeWorkbenchConfig) -> Session:
     """A new, unstarted session as `config` describes it."""
     executor = SubprocessExecutor() if config.executor == "subprocess" else InProcessExecutor()
     return Session.from_base(
-        config.base_path, executor=executor, allow_runtime_deps=config.allow_runtime_deps
+        config.base_path,
+        executor=executor,
+        allow_runtime_deps=config.allow_runtime_deps,
+        default_timeout=config.default_timeout,
+        sync_deps=config.sync_deps,
     )
 
 
