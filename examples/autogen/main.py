@@ -21,7 +21,13 @@ from pathlib import Path
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.base import TaskResult
 from autogen_core import FunctionCall
-from autogen_core.models import ChatCompletionClient, CreateResult, ModelFamily, RequestUsage
+from autogen_core.models import (
+    ChatCompletionClient,
+    CreateResult,
+    ModelFamily,
+    ModelInfo,
+    RequestUsage,
+)
 from autogen_ext.models.replay import ReplayChatCompletionClient
 from py_code_mode import Session
 from py_code_mode_autogen import CodeModeWorkbench
@@ -33,6 +39,16 @@ def run(limit: int) -> list[int]:
     """The primes below `limit`."""
     return [n for n in range(2, limit) if all(n % d for d in range(2, int(n**0.5) + 1))]
 '''
+
+
+# A replayed model that can call functions: what AssistantAgent needs to use a workbench.
+SCRIPTED_MODEL_INFO: ModelInfo = {
+    "vision": False,
+    "function_calling": True,
+    "json_output": False,
+    "structured_output": False,
+    "family": ModelFamily.UNKNOWN,
+}
 
 
 async def run_episode(workspace: Path, model_client: ChatCompletionClient) -> TaskResult:
@@ -69,13 +85,7 @@ def scripted_model() -> ReplayChatCompletionClient:
             "There are 15 primes below 50: saved as the artifact 'primes', "
             "and the skill 'primes' finds them again.",
         ],
-        model_info={
-            "vision": False,
-            "function_calling": True,
-            "json_output": False,
-            "structured_output": False,
-            "family": ModelFamily.UNKNOWN,
-        },
+        model_info=SCRIPTED_MODEL_INFO,
     )
 
 

@@ -15,7 +15,7 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.base import TaskResult
 from autogen_agentchat.messages import ToolCallExecutionEvent
 from autogen_core import CancellationToken, FunctionCall
-from autogen_core.models import CreateResult, FunctionExecutionResult, ModelFamily, RequestUsage
+from autogen_core.models import CreateResult, FunctionExecutionResult, RequestUsage
 from autogen_core.tools import ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
 from py_code_mode import (
@@ -29,7 +29,7 @@ from py_code_mode import (
 from py_code_mode.toolkit import TOOL_NAMES, Toolkit, ToolkitOptions
 from py_code_mode_autogen import CodeModeWorkbench, CodeOutputEvent, code_mode_tools
 
-from examples.autogen.main import PRIMES, run_episode, scripted_model
+from examples.autogen.main import PRIMES, SCRIPTED_MODEL_INFO, run_episode, scripted_model
 
 pytestmark = pytest.mark.anyio
 
@@ -58,16 +58,7 @@ def call(tool: str, arguments: Any, call_id: str | None = None) -> CreateResult:
 
 
 def replay(*turns: str | CreateResult) -> ReplayChatCompletionClient:
-    return ReplayChatCompletionClient(
-        list(turns),
-        model_info={
-            "vision": False,
-            "function_calling": True,
-            "json_output": False,
-            "structured_output": False,
-            "family": ModelFamily.UNKNOWN,
-        },
-    )
+    return ReplayChatCompletionClient(list(turns), model_info=SCRIPTED_MODEL_INFO)
 
 
 Wiring = Callable[[Session], dict[str, Any]]
