@@ -262,7 +262,8 @@ async def test_an_artifact_with_a_ttl_is_there_until_it_expires(storage: Storage
 async def test_an_expired_artifact_is_gone_everywhere_and_removed(backend: Backend) -> None:
     artifacts = ArtifactStore(backend.storage)
     await artifacts.save("keep", "kept")
-    await artifacts.save("brief", {"short": "lived"}, ttl=0.05)
+    # Long enough to look at what was written before it expires on a slow CI machine.
+    await artifacts.save("brief", {"short": "lived"}, ttl=0.5)
     written = await backend.written()
     assert await backend.indexed() == ["brief", "keep"]
 
