@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from py_code_mode import Session
 
@@ -92,3 +93,26 @@ async def test_run_rejects_code_that_is_not_a_string(session: Session) -> None:
         await session.run(b"1")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         await session.run("1", timeout=0)
+
+
+async def test_threads_of_agent_code_keep_calling_namespaces_across_runs(session: Session) -> None:
+    # A thread that outlives its run keeps making requests while the session is idle and
+    # while later runs (some making requests of their own) start and end: every reply must
+    # reach its caller whichever side of a run boundary it arrives on.
+    started = await session.run(
+        "import threading\n"
+        "answers = []\n"
+        "def chatter():\n"
+        "    for i in range(150):\n"
+        "        artifacts.save(f'n{i % 3}', i)\n"
+        "        answers.append(artifacts.load(f'n{i % 3}'))\n"
+        "worker = threading.Thread(target=chatter)\n"
+        "worker.start()"
+    )
+    assert started.is_ok, started.error
+    for round_ in range(30):
+        code = "len(answers)" if round_ % 2 else "artifacts.exists('n0')"
+        assert (await session.run(code, timeout=10)).is_ok
+        await anyio.sleep(0.002 * (round_ % 3))
+    joined = await session.run("worker.join(10)\n[worker.is_alive(), answers == list(range(150))]")
+    assert joined.value == [False, True], joined

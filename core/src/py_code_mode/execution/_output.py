@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import os
+import select
 from collections.abc import Callable
+
+_READ_SIZE = 1 << 16
 
 DEFAULT_OUTPUT_LIMIT = 1_000_000
 """Bytes of stdout (and of stderr) kept per run; the middle of anything longer is cut."""
@@ -75,8 +78,11 @@ class PipeOutput:
         self._loop.add_reader(fd, self._read_available)
 
     def begin(self, limit: int, on_text: Callable[[str], None] | None) -> None:
-        """Start collecting one run's output; what arrived since the last run comes first."""
-        self._read_available()
+        """Start collecting one run's output; what arrived since the last run comes first.
+
+        Bytes still in the pipe were written before the run started; the loop reads them
+        into this run's capture, after the ones kept here, so the order holds.
+        """
         self._capture = BoundedCapture(limit)
         self._decoder.reset()
         self._on_text = on_text
@@ -90,9 +96,13 @@ class PipeOutput:
         self._read_available()
         return self._between.text()
 
-    def finish(self) -> str:
-        """Read what is left of the run's output and return all of it."""
-        self._read_available()
+    def finish(self, readable: bool = True) -> str:
+        """Read what is left of the run's output and return all of it.
+
+        `readable=False` says the pipe is known to be empty (see `finish_outputs`).
+        """
+        if readable:
+            self._read_available()
         if self._on_text is not None:
             tail = self._decoder.decode(b"", final=True)
             if tail:
@@ -104,7 +114,7 @@ class PipeOutput:
     def _read_available(self) -> None:
         while self._open:
             try:
-                chunk = os.read(self._fd, 1 << 16)
+                chunk = os.read(self._fd, _READ_SIZE)
             except BlockingIOError:
                 return
             except OSError:
@@ -116,6 +126,8 @@ class PipeOutput:
                 self._between.add(chunk)
             else:
                 self._emit(chunk)
+            if len(chunk) < _READ_SIZE:
+                return  # a pipe gives less than asked only when it has no more
 
     def _emit(self, data: bytes) -> None:
         assert self._capture is not None
@@ -133,3 +145,10 @@ class PipeOutput:
         if not self._loop.is_closed():
             self._loop.remove_reader(self._fd)
         os.close(self._fd)
+
+
+def finish_outputs(*outputs: PipeOutput) -> list[str]:
+    """Finish several outputs at once, with one system call to learn which have bytes left."""
+    open_fds = [output._fd for output in outputs if output._open]
+    ready = set(select.select(open_fds, [], [], 0)[0]) if open_fds else set()
+    return [output.finish(readable=output._fd in ready) for output in outputs]

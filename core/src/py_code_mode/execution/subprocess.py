@@ -25,7 +25,7 @@ from typing import Any
 
 import py_code_mode
 from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
-from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput
+from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode.execution.base import OutputCallback, RequestHandler, WorkerContext
 from py_code_mode.result import ExecutionResult
 from py_code_mode.runtime import protocol
@@ -75,27 +75,32 @@ class _Worker:
     def __init__(
         self,
         process: asyncio.subprocess.Process,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        channel_fds: tuple[int, int],
         handler: RequestHandler,
         output_fds: tuple[int, int],
     ) -> None:
         self.process = process
-        self._reader = reader
-        self._writer = writer
+        self._loop = asyncio.get_running_loop()
+        self._read_fd, self._write_fd = channel_fds
+        self._frames = protocol.FrameBuffer()
+        self._unsent = bytearray()  # what the pipe would not take yet
         self._handler = handler
         self.stdout = PipeOutput(output_fds[0], "stdout")
         self.stderr = PipeOutput(output_fds[1], "stderr")
         self._ids = 0
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._requests: set[asyncio.Task[None]] = set()
-        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._ready: asyncio.Future[None] = self._loop.create_future()
+        self._gone: asyncio.Future[None] = self._loop.create_future()
         self.alive = True
-        self._pump = asyncio.create_task(self._read_frames())
+        for fd in channel_fds:
+            os.set_blocking(fd, False)
+        # Frames are read in the loop's own callback, not in a task: a result reaches its
+        # waiter in the same loop iteration that the pipe became readable.
+        self._loop.add_reader(self._read_fd, self._on_readable)
 
     @classmethod
     async def spawn(cls, python: str, context: WorkerContext, env: Mapping[str, str]) -> _Worker:
-        loop = asyncio.get_running_loop()
         host_read, child_write = os.pipe()
         child_read, host_write = os.pipe()
         # Output pipes of our own rather than asyncio's transports: the host must be able to
@@ -128,24 +133,15 @@ class _Worker:
                 os.close(fd)
         worker: _Worker | None = None
         try:
-            reader = asyncio.StreamReader(limit=1 << 30)
-            await loop.connect_read_pipe(
-                lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(host_read, "rb", 0)
-            )
-            transport, proto = await loop.connect_write_pipe(
-                lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()),
-                os.fdopen(host_write, "wb", 0),
-            )
-            writer = asyncio.StreamWriter(transport, proto, None, loop)
-            worker = cls(process, reader, writer, context.handler, (out_read, err_read))
+            worker = cls(process, (host_read, host_write), context.handler, (out_read, err_read))
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
             # Cancelled (a spare no longer wanted) or failed: leave no process behind.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
             if worker is None:
-                os.close(out_read)
-                os.close(err_read)
+                for fd in (host_read, host_write, out_read, err_read):
+                    os.close(fd)
                 await process.wait()
                 raise
             await worker._shutdown()
@@ -157,32 +153,73 @@ class _Worker:
             raise
         return worker
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        self._writer.write(protocol.dumps(message))
-        await self._writer.drain()
-
-    async def _read_frames(self) -> None:
+    def _write(self, data: bytes) -> None:
+        """Write a frame now, or as soon as the pipe has room; never blocks the loop."""
+        if self._unsent:
+            self._unsent += data
+            return
         try:
-            while True:
-                header = await self._reader.readexactly(protocol.HEADER.size)
-                (size,) = protocol.HEADER.unpack(header)
-                frame = protocol.loads(await self._reader.readexactly(size))
-                kind = frame.get("kind")
-                if kind == "request":
-                    task = asyncio.create_task(self._serve(frame))
-                    self._requests.add(task)
-                    task.add_done_callback(self._requests.discard)
-                elif kind == "done":
-                    future = self._pending.pop(frame.get("id"), None)
-                    if future is not None and not future.done():
-                        future.set_result(frame.get("result") or {})
-                elif kind == "ready" and not self._ready.done():
-                    self._ready.set_result(None)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            self.alive = False
-            await self._fail_pending()
+            written = os.write(self._write_fd, data)
+        except BlockingIOError:
+            written = 0
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the worker has gone; reading its end of the channel will say so
+        if written < len(data):
+            self._unsent += data[written:]
+            self._loop.add_writer(self._write_fd, self._flush_unsent)
+
+    def _flush_unsent(self) -> None:
+        try:
+            written = os.write(self._write_fd, self._unsent)
+        except BlockingIOError:
+            return
+        except (BrokenPipeError, ConnectionResetError):
+            written = len(self._unsent)
+        del self._unsent[:written]
+        if not self._unsent:
+            self._loop.remove_writer(self._write_fd)
+
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self._read_fd, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._channel_closed()
+            return
+        self._frames.feed(chunk)
+        while (frame := self._frames.pop()) is not None:
+            kind = frame.get("kind")
+            if kind == "request":
+                task = self._loop.create_task(self._serve(frame))
+                self._requests.add(task)
+                task.add_done_callback(self._requests.discard)
+            elif kind == "done":
+                future = self._pending.pop(frame.get("id"), None)
+                if future is not None and not future.done():
+                    future.set_result(frame.get("result") or {})
+            elif kind == "ready" and not self._ready.done():
+                self._ready.set_result(None)
+
+    def _channel_closed(self) -> None:
+        """The worker's end is gone: stop reading and fail whatever still waits on it."""
+        if self._read_fd < 0:
+            return
+        self.alive = False
+        self._loop.remove_reader(self._read_fd)
+        if self._unsent:
+            self._loop.remove_writer(self._write_fd)
+            self._unsent.clear()
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+        self._read_fd = self._write_fd = -1
+        self._loop.create_task(self._fail_pending()).add_done_callback(self._mark_gone)
+
+    def _mark_gone(self, _: asyncio.Task[None]) -> None:
+        if not self._gone.done():
+            self._gone.set_result(None)
 
     async def _fail_pending(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -205,6 +242,17 @@ class _Worker:
             value = await self._handler(str(frame.get("verb")), dict(frame.get("args") or {}))
             reply: dict[str, Any] = {"kind": "reply", "id": request_id, "value": value}
             payload = protocol.dumps(reply)
+        except asyncio.CancelledError:
+            # The run timed out or was cancelled: its host work stops, and whoever still
+            # waits for the answer (a thread of agent code) hears why instead of hanging.
+            error = {
+                "type": "InfrastructureError",
+                "message": f"request {frame.get('verb')!r} was cancelled: the run timed out "
+                "or was cancelled while the host was answering it",
+            }
+            if self._write_fd >= 0:
+                self._write(protocol.dumps({"kind": "reply", "id": request_id, "error": error}))
+            raise
         except CodeModeError as exc:
             payload = protocol.dumps(
                 {"kind": "reply", "id": request_id, "error": protocol.error_payload(exc)}
@@ -213,9 +261,8 @@ class _Worker:
             logger.exception("request %r from agent code failed in the host", frame.get("verb"))
             error = {"type": "InfrastructureError", "message": f"the host failed: {exc!r}"}
             payload = protocol.dumps({"kind": "reply", "id": request_id, "error": error})
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            self._writer.write(payload)
-            await self._writer.drain()
+        if self._write_fd >= 0:
+            self._write(payload)
 
     def submit(self, command: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
         """Send a run or reset command; the future resolves with the worker's result."""
@@ -224,7 +271,7 @@ class _Worker:
         self._ids += 1
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[self._ids] = future
-        self._writer.write(protocol.dumps({**command, "id": self._ids}))
+        self._write(protocol.dumps({**command, "id": self._ids}))
         return future
 
     def cancel_requests(self) -> None:
@@ -247,7 +294,7 @@ class _Worker:
     async def close(self) -> None:
         """Close the channel (the worker exits by itself), then make sure it is gone."""
         self.alive = False
-        self._writer.close()
+        self._channel_closed()
         try:
             await asyncio.wait_for(self.process.wait(), 2.0)
         except TimeoutError:
@@ -257,11 +304,51 @@ class _Worker:
 
     async def _shutdown(self) -> None:
         self.cancel_requests()
-        self._writer.close()
+        self._channel_closed()
         await self.process.wait()
-        await self._pump
+        await self._gone
         self.stdout.close()
         self.stderr.close()
+
+
+class _InterruptIgnored(Exception):
+    """The code was still running a grace period after its interrupt."""
+
+
+class _Deadline:
+    """A run's timeout: SIGINT when it expires, then give up after the grace period."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        worker: _Worker,
+        future: asyncio.Future[dict[str, Any]],
+        timeout: float | None,
+        grace: float,
+    ) -> None:
+        self._loop = loop
+        self._worker = worker
+        self._future = future
+        self._grace = grace
+        self.expired = False
+        self._timer: asyncio.TimerHandle | None = None
+        if timeout is not None:
+            self._timer = loop.call_later(timeout, self._expire)
+
+    def _expire(self) -> None:
+        self.expired = True
+        self._worker.interrupt()
+        self._timer = self._loop.call_later(self._grace, self._give_up)
+
+    def _give_up(self) -> None:
+        self._timer = None
+        if not self._future.done():
+            self._future.set_exception(_InterruptIgnored())
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class SubprocessExecutor:
@@ -368,10 +455,11 @@ class SubprocessExecutor:
             except BaseException:
                 await self._replace_worker()  # cancelled mid-run: never leave code running
                 raise
-            finally:
+            if outcome.get("timed_out"):
+                # Host work for the interrupted code is abandoned with it. Requests of a run
+                # that ended well are still answered: threads of agent code may outlive it.
                 worker.cancel_requests()
-            stdout = worker.stdout.finish()
-            stderr = worker.stderr.finish()
+            stdout, stderr = finish_outputs(worker.stdout, worker.stderr)
             elapsed = (time.perf_counter() - started) * 1000
             return ExecutionResult(
                 value=outcome.get("value"),
@@ -385,31 +473,22 @@ class SubprocessExecutor:
     async def _await_outcome(
         self, worker: _Worker, future: asyncio.Future[dict[str, Any]], timeout: float | None
     ) -> dict[str, Any]:
+        # The deadline is a timer on the loop rather than `wait_for`: a run that ends in
+        # time costs one callback less per wrapper, and the run's own future stays the one
+        # thing awaited.
+        deadline = _Deadline(asyncio.get_running_loop(), worker, future, timeout, self._grace)
         try:
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout)
-            except TimeoutError:
-                pass
-            worker.interrupt()
-            try:
-                outcome = await asyncio.wait_for(asyncio.shield(future), self._grace)
-            except TimeoutError:
-                await self._replace_worker()
-                return {
-                    "error": f"Execution timed out after {timeout:g}s and the code ignored the "
-                    "interrupt, so its worker was killed and replaced: the session's "
-                    "variables were lost.",
-                    "error_type": "TimeoutError",
-                    "timed_out": True,
-                    "state_lost": True,
-                }
-            outcome = dict(outcome)
-            outcome["error"] = (
-                f"Execution timed out after {timeout:g}s; the code was interrupted and the "
-                f"session's variables are intact.\n{outcome.get('error') or ''}"
-            ).rstrip()
-            outcome.update(error_type="TimeoutError", timed_out=True, value=None)
-            return outcome
+            outcome = await future
+        except _InterruptIgnored:
+            await self._replace_worker()
+            return {
+                "error": f"Execution timed out after {timeout:g}s and the code ignored the "
+                "interrupt, so its worker was killed and replaced: the session's "
+                "variables were lost.",
+                "error_type": "TimeoutError",
+                "timed_out": True,
+                "state_lost": True,
+            }
         except WorkerLostError as exc:
             await self._replace_worker()
             return {
@@ -418,6 +497,17 @@ class SubprocessExecutor:
                 "error_type": "WorkerLostError",
                 "state_lost": True,
             }
+        finally:
+            deadline.cancel()
+        if not deadline.expired:
+            return outcome
+        outcome = dict(outcome)
+        outcome["error"] = (
+            f"Execution timed out after {timeout:g}s; the code was interrupted and the "
+            f"session's variables are intact.\n{outcome.get('error') or ''}"
+        ).rstrip()
+        outcome.update(error_type="TimeoutError", timed_out=True, value=None)
+        return outcome
 
     async def reset(self) -> None:
         """Clear the worker's variables; if it is gone, the next run gets a fresh one."""

@@ -1,11 +1,20 @@
 """The worker's end of the one door out: send a request to the host, wait for its reply.
 
-`PipeChannel` is the subprocess worker's: frames over two inherited pipe descriptors, with a
-reader thread that routes each reply to whoever waits for it. Plain calls block on a lock
-that the reply releases (a signal still interrupts that wait, so timeouts work); awaited
-calls get a future on their own event loop, so several requests can be in flight at once.
-It uses `_thread` and `_queue` rather than `threading` and `queue`, whose imports cost the
-worker's start milliseconds.
+`PipeChannel` is the subprocess worker's: frames over two inherited pipe descriptors. One
+thread at a time reads them, and which one is chosen so that a run costs as few thread
+wake-ups as a bare pipe round trip:
+
+- Between runs the main thread reads: a command wakes it directly, and replies to requests
+  that background threads of agent code still make are routed on the way.
+- While a run is in progress, the first request starts (or wakes) a reader thread that
+  routes replies to whoever waits for them; a run that makes no request never wakes it.
+  Plain calls block on a lock that the reply releases (a signal still interrupts that wait,
+  so timeouts work); awaited calls get a future on their own event loop, so several
+  requests can be in flight at once.
+
+The main thread never reads a frame while agent code runs, so a timeout's SIGINT can never
+land in the middle of one. It uses `_thread` and `_queue` rather than `threading` and
+`queue`, whose imports cost the worker's start milliseconds.
 
 Standard library only: this runs inside the worker.
 """
@@ -22,7 +31,7 @@ from py_code_mode.runtime import protocol
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the worker ~8 ms
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
     from typing import Any, Protocol
 
     class Channel(Protocol):
@@ -72,22 +81,57 @@ class PipeChannel:
         self._write_lock = _thread.allocate_lock()
         self._ids = itertools.count(1)
         self._waiters: dict[int, _Waiter] = {}
-        self.commands: _queue.SimpleQueue[dict[str, Any] | None] = _queue.SimpleQueue()
-
-    def start(self) -> None:
-        """Start the reader thread that routes replies and queues commands."""
-        _thread.start_new_thread(self._read_loop, ())
+        self._frames = protocol.FrameBuffer()
+        self._early: list[dict[str, Any]] = []  # commands the reader thread read ahead
+        # Who reads: guarded by `_turn`, which the reader thread also holds while it reads.
+        self._turn = _thread.allocate_lock()
+        self._running = False  # the main thread runs a command and does not read
+        self._reader_on = False  # the reader thread reads (only while `_running`)
+        self._reader: _ReaderThread | None = None
 
     def send(self, message: dict[str, Any]) -> None:
         """Write one frame; safe from any thread."""
         with self._write_lock:
             protocol.write_frame(self._write_fd, message)
 
+    def end_run(self) -> None:
+        """The main thread has finished a command: it reads the channel again from now on.
+
+        Called before the result is sent, so that the host's next command cannot reach
+        the reader thread first.
+        """
+        with self._turn:
+            self._running = False
+            if self._reader_on:
+                self._reader_on = False
+                assert self._reader is not None
+                self._reader.pause()
+
+    def next_command(self) -> dict[str, Any] | None:
+        """Between runs, on the main thread: the next command, or None when the host has gone.
+
+        Replies that arrive meanwhile are routed to their waiters. Once a command is
+        returned the main thread is running it, and requests are read by the reader thread
+        until `end_run`.
+        """
+        while True:
+            frame = self._early.pop(0) if self._early else self._read_one()
+            if frame is None:
+                return None
+            if frame.get("kind") == "reply":
+                self._deliver(frame)
+                continue
+            with self._turn:
+                self._running = True
+                if self._waiters:  # a background thread still waits for a reply
+                    self._start_reader()
+            return frame
+
     def request(self, verb: str, args: dict[str, Any]) -> Any:
         """Send a request and block until its reply; raise the reply's error."""
         request_id = next(self._ids)
         waiter = _Waiter()
-        self._waiters[request_id] = waiter
+        self._expect(request_id, waiter)
         try:
             self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
             waiter.released.acquire()
@@ -105,22 +149,57 @@ class PipeChannel:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         request_id = next(self._ids)
-        self._waiters[request_id] = _Waiter(loop, future)
+        self._expect(request_id, _Waiter(loop, future))
         future.add_done_callback(lambda _: self._waiters.pop(request_id, None))
         self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
         return future
 
-    def _read_loop(self) -> None:
+    def _expect(self, request_id: int, waiter: _Waiter) -> None:
+        """Register a waiter and make sure that someone will read its reply."""
+        with self._turn:
+            self._waiters[request_id] = waiter
+            if self._running and not self._reader_on:
+                self._start_reader()
+
+    def _start_reader(self) -> None:
+        # Called with `_turn` held. In this order, a KeyboardInterrupt between two steps
+        # leaves either a parked reader or a reading one, never a reader marked on but asleep.
+        if self._reader is None:
+            self._reader = _ReaderThread(self)
+        self._reader.resume()
+        self._reader_on = True
+
+    def _read_one(self) -> dict[str, Any] | None:
+        """Read until one whole frame is buffered; None at end of file."""
         while True:
-            frame = protocol.read_frame(self._read_fd)
-            if frame is None:
-                # The host has gone: nobody will ever read our results. Leave at once, even
-                # if agent code is still running or has started non-daemon threads.
-                os._exit(0)
-            if frame.get("kind") == "reply":
-                self._deliver(frame)
-            else:
-                self.commands.put(frame)
+            frame: dict[str, Any] | None = self._frames.pop()
+            if frame is not None:
+                return frame
+            chunk = os.read(self._read_fd, 1 << 16)
+            if not chunk:
+                return None
+            self._frames.feed(chunk)
+
+    def _read_for_reader(self, readable: Callable[[], bool]) -> bool:
+        """One step of the reader thread: read and route what is there; False at EOF."""
+        frames: list[dict[str, Any]] = []
+        with self._turn:
+            # The main thread may have taken over and read the bytes that woke us; a read
+            # now must not block while holding the turn.
+            if not self._reader_on or not readable():
+                return True
+            chunk = os.read(self._read_fd, 1 << 16)
+            if not chunk:
+                return False
+            self._frames.feed(chunk)
+            while (frame := self._frames.pop()) is not None:
+                if frame.get("kind") == "reply":
+                    frames.append(frame)
+                else:
+                    self._early.append(frame)
+        for frame in frames:
+            self._deliver(frame)
+        return True
 
     def _deliver(self, reply: dict[str, Any]) -> None:
         waiter = self._waiters.get(reply.get("id", -1))
@@ -131,3 +210,51 @@ class PipeChannel:
         else:
             waiter.reply = reply
             waiter.released.release()
+
+
+class _ReaderThread:
+    """Reads the channel while agent code runs; parked between runs.
+
+    It waits in `poll` on the channel and on a wake-up pipe of its own, so that the main
+    thread can take the channel back at the end of a run without a frame being read by
+    the wrong thread.
+    """
+
+    def __init__(self, channel: PipeChannel) -> None:
+        import select  # deferred: only runs that make requests need the reader
+
+        self._channel = channel
+        self._gate: _queue.SimpleQueue[bool] = _queue.SimpleQueue()
+        self._wake_read, self._wake_write = os.pipe()
+        self._poll = select.poll()
+        self._poll.register(channel._read_fd, select.POLLIN)
+        self._poll.register(self._wake_read, select.POLLIN)
+        self._poll_channel = select.poll()
+        self._poll_channel.register(channel._read_fd, select.POLLIN)
+        _thread.start_new_thread(self._serve, ())
+
+    def _channel_readable(self) -> bool:
+        return bool(self._poll_channel.poll(0))
+
+    def resume(self) -> None:
+        """Start reading (called with the channel's `_turn` held)."""
+        self._gate.put(True)
+
+    def pause(self) -> None:
+        """Stop reading soon (called with `_turn` held, `_reader_on` already False)."""
+        os.write(self._wake_write, b"x")
+
+    def _serve(self) -> None:
+        channel = self._channel
+        while True:
+            self._gate.get()
+            while channel._reader_on:
+                ready = {fd for fd, _ in self._poll.poll()}
+                if self._wake_read in ready:
+                    os.read(self._wake_read, 4096)
+                if channel._read_fd in ready and not channel._read_for_reader(
+                    self._channel_readable
+                ):
+                    # The host has gone: nobody will ever read our results. Leave at once,
+                    # even if agent code still runs or has started non-daemon threads.
+                    os._exit(0)

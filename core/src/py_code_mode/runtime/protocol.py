@@ -124,6 +124,32 @@ def read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
+class FrameBuffer:
+    """Bytes read from a pipe, cut into frames: one read may carry several, or part of one."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        """Append bytes as they were read."""
+        self._data += chunk
+
+    def pop(self) -> Any | None:
+        """The next whole frame, decoded, or None until more bytes arrive."""
+        data = self._data
+        if len(data) < HEADER.size:
+            return None
+        (size,) = HEADER.unpack_from(data)
+        end = HEADER.size + size
+        if len(data) < end:
+            return None
+        payload = bytes(data[HEADER.size : end])
+        del data[:end]
+        return loads(payload)
+
+
 def read_frame(fd: int) -> Any | None:
     """Read one frame from a blocking descriptor; None when the other side has gone."""
     header = read_exactly(fd, HEADER.size)

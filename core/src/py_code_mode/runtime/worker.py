@@ -40,7 +40,7 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
     _signal.signal(_signal.SIGINT, interruptible)
     channel.send({"kind": "ready", "pid": os.getpid()})
     while True:
-        command = channel.commands.get()
+        command = channel.next_command()
         if command is None:
             return
         kind = command.get("kind")
@@ -55,6 +55,7 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
             result = {"value": None, "error": None, "error_type": None}
         else:
             result = {"value": None, "error": f"unknown command {kind!r}", "error_type": None}
+        channel.end_run()
         channel.send({"kind": "done", "id": command.get("id"), "result": result})
 
 
@@ -65,8 +66,15 @@ def main(argv: list[str]) -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = PipeChannel(read_fd, write_fd)
     engine = Engine(build_namespaces(channel, paths))
-    channel.start()
     serve(channel, engine)
+    # The host has gone: nobody will ever read our results. Leave at once, even if agent
+    # code has started non-daemon threads.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001, S110 - a closed stream has nothing left to say
+            pass
+    os._exit(0)
 
 
 if __name__ == "__main__":
