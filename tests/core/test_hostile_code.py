@@ -115,3 +115,27 @@ async def test_source_python_cannot_compile_is_an_error_not_a_dead_worker(
         assert result.details["error_type"] in ("UnicodeEncodeError", "SyntaxError", "ValueError")
         assert not result.details.get("state_lost")
     assert (await session.run("kept")).value == 5
+
+
+async def test_timeouts_in_the_middle_of_requests_never_desynchronise_the_channel(
+    session: Session,
+) -> None:
+    # Each run is cut by its timeout somewhere inside a stream of requests and replies:
+    # while a request is written, while its reply is read, between the two. Whatever the
+    # moment, the session keeps its variables and every later reply matches its request.
+    await session.run("kept = 'yes'")
+    churn = (
+        "i = 0\n"
+        "while True:\n"
+        "    i += 1\n"
+        "    artifacts.save('churn', {'i': i, 'pad': 'x' * (i % 5000)})\n"
+        "    assert artifacts.load('churn')['i'] == i\n"
+    )
+    for attempt in range(12):
+        result = await session.run(churn, timeout=0.03 + 0.011 * attempt)
+        assert result.details.get("timed_out") is True, result
+        assert not result.details.get("state_lost"), result
+    check = await session.run(
+        "[kept] + [(artifacts.save(f'k{n}', n), artifacts.load(f'k{n}'))[1] for n in range(20)]"
+    )
+    assert check.value == ["yes", *range(20)], check

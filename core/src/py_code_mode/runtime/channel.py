@@ -1,20 +1,26 @@
 """The worker's end of the one door out: send a request to the host, wait for its reply.
 
 `PipeChannel` is the subprocess worker's: frames over two inherited pipe descriptors. One
-thread at a time reads them, and which one is chosen so that a run costs as few thread
-wake-ups as a bare pipe round trip:
+thread at a time reads them, chosen so that a request costs the thread wake-ups of a bare
+pipe round trip and no more:
 
 - Between runs the main thread reads: a command wakes it directly, and replies to requests
   that background threads of agent code still make are routed on the way.
-- While a run is in progress, the first request starts (or wakes) a reader thread that
-  routes replies to whoever waits for them; a run that makes no request never wakes it.
-  Plain calls block on a lock that the reply releases (a signal still interrupts that wait,
-  so timeouts work); awaited calls get a future on their own event loop, so several
-  requests can be in flight at once.
+- During a run, a plain call from the main thread (the common case: agent code calling a
+  tool) reads its own reply, routing any other replies it meets.
+- Otherwise (a call from another thread, or an awaited one, while the main thread runs
+  code) a reader thread wakes and routes replies until the run ends: a plain call blocks
+  on a lock its reply releases, an awaited call gets a future on its own event loop, so
+  several requests can be in flight at once.
 
-The main thread never reads a frame while agent code runs, so a timeout's SIGINT can never
-land in the middle of one. It uses `_thread` and `_queue` rather than `threading` and
-`queue`, whose imports cost the worker's start milliseconds.
+A timeout's SIGINT must never cut a frame in half on the main thread: while it reads, the
+handler defers the interrupt (`defer_interrupt`), which wakes the read, and the
+`KeyboardInterrupt` is raised once the bytes in hand are routed. Who reads is one state,
+`_reading`, guarded by `_turn`; the main thread repairs a stale claim of its own, so an
+interrupt between two steps can never leave a waiter with nobody reading for it.
+
+It uses `_thread` and `_queue` rather than `threading` and `queue`, whose imports cost the
+worker's start milliseconds.
 
 Standard library only: this runs inside the worker.
 """
@@ -72,6 +78,10 @@ def _settle_future(future: Any, reply: dict[str, Any]) -> None:
         future.set_result(reply.get("value"))
 
 
+MAIN = "main"
+THREAD = "thread"
+
+
 class PipeChannel:
     """Requests to the host over frames on two pipe descriptors."""
 
@@ -82,37 +92,49 @@ class PipeChannel:
         self._ids = itertools.count(1)
         self._waiters: dict[int, _Waiter] = {}
         self._frames = protocol.FrameBuffer()
-        self._early: list[dict[str, Any]] = []  # commands the reader thread read ahead
-        # Who reads: guarded by `_turn`, which the reader thread also holds while it reads.
+        self._early: list[dict[str, Any]] = []  # commands read ahead by another reader
+        self._main = _thread.get_ident()
         self._turn = _thread.allocate_lock()
-        self._running = False  # the main thread runs a command and does not read
-        self._reader_on = False  # the reader thread reads (only while `_running`)
+        self._running = False  # the main thread is running a command
+        self._reading: str | None = MAIN  # MAIN, THREAD, or None: nobody reads right now
         self._reader: _ReaderThread | None = None
+        self._main_poll: Any = None  # made by the first read of a reply on the main thread
+        self._main_wake = os.pipe()
+        os.set_blocking(self._main_wake[0], False)
+        self.critical = False  # the main thread holds bytes not yet routed
+        self.deferred = False  # an interrupt arrived meanwhile
 
     def send(self, message: dict[str, Any]) -> None:
         """Write one frame; safe from any thread."""
         with self._write_lock:
             protocol.write_frame(self._write_fd, message)
 
+    def defer_interrupt(self) -> None:
+        """From the SIGINT handler while `critical`: raise once the bytes in hand are routed."""
+        self.deferred = True
+        os.write(self._main_wake[1], b"!")
+
+    # --- the main thread's turns --------------------------------------------------------
+
     def end_run(self) -> None:
         """The main thread has finished a command: it reads the channel again from now on.
 
         Called before the result is sent, so that the host's next command cannot reach
-        the reader thread first.
+        another reader first.
         """
         with self._turn:
             self._running = False
-            if self._reader_on:
-                self._reader_on = False
+            self.deferred = False
+            if self._reading == THREAD:
                 assert self._reader is not None
                 self._reader.pause()
+            self._reading = MAIN
 
     def next_command(self) -> dict[str, Any] | None:
         """Between runs, on the main thread: the next command, or None when the host has gone.
 
         Replies that arrive meanwhile are routed to their waiters. Once a command is
-        returned the main thread is running it, and requests are read by the reader thread
-        until `end_run`.
+        returned the main thread is running it until `end_run`.
         """
         while True:
             frame = self._early.pop(0) if self._early else self._read_one()
@@ -123,51 +145,10 @@ class PipeChannel:
                 continue
             with self._turn:
                 self._running = True
+                self._reading = None
                 if self._waiters:  # a background thread still waits for a reply
                     self._start_reader()
             return frame
-
-    def request(self, verb: str, args: dict[str, Any]) -> Any:
-        """Send a request and block until its reply; raise the reply's error."""
-        request_id = next(self._ids)
-        waiter = _Waiter()
-        self._expect(request_id, waiter)
-        try:
-            self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
-            waiter.released.acquire()
-        finally:
-            self._waiters.pop(request_id, None)
-        reply = waiter.reply or {}
-        if "error" in reply:
-            raise rebuild_error(reply["error"])
-        return reply.get("value")
-
-    def request_async(self, verb: str, args: dict[str, Any]) -> Awaitable[Any]:
-        """Send a request; the future resolves on the caller's loop when the reply comes."""
-        import asyncio  # deferred: only awaiting code pays for asyncio
-
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        request_id = next(self._ids)
-        self._expect(request_id, _Waiter(loop, future))
-        future.add_done_callback(lambda _: self._waiters.pop(request_id, None))
-        self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
-        return future
-
-    def _expect(self, request_id: int, waiter: _Waiter) -> None:
-        """Register a waiter and make sure that someone will read its reply."""
-        with self._turn:
-            self._waiters[request_id] = waiter
-            if self._running and not self._reader_on:
-                self._start_reader()
-
-    def _start_reader(self) -> None:
-        # Called with `_turn` held. In this order, a KeyboardInterrupt between two steps
-        # leaves either a parked reader or a reading one, never a reader marked on but asleep.
-        if self._reader is None:
-            self._reader = _ReaderThread(self)
-        self._reader.resume()
-        self._reader_on = True
 
     def _read_one(self) -> dict[str, Any] | None:
         """Read until one whole frame is buffered; None at end of file."""
@@ -180,13 +161,116 @@ class PipeChannel:
                 return None
             self._frames.feed(chunk)
 
+    # --- requests -----------------------------------------------------------------------
+
+    def request(self, verb: str, args: dict[str, Any]) -> Any:
+        """Send a request and block until its reply; raise the reply's error."""
+        request_id = next(self._ids)
+        waiter = _Waiter()
+        reads_itself = False
+        try:
+            reads_itself = self._expect(request_id, waiter, blocking=True)
+            self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
+            if reads_itself:
+                while waiter.reply is None:
+                    self._read_on_main()
+            else:
+                waiter.released.acquire()
+        finally:
+            self._waiters.pop(request_id, None)
+            if reads_itself:
+                self._hand_back()
+        reply = waiter.reply or {}
+        if "error" in reply:
+            raise rebuild_error(reply["error"])
+        return reply.get("value")
+
+    def request_async(self, verb: str, args: dict[str, Any]) -> Awaitable[Any]:
+        """Send a request; the future resolves on the caller's loop when the reply comes."""
+        import asyncio  # deferred: only awaiting code pays for asyncio
+
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        request_id = next(self._ids)
+        self._expect(request_id, _Waiter(loop, future), blocking=False)
+        future.add_done_callback(lambda _: self._waiters.pop(request_id, None))
+        self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
+        return future
+
+    def _expect(self, request_id: int, waiter: _Waiter, *, blocking: bool) -> bool:
+        """Register a waiter and make sure someone reads its reply; True: the caller must."""
+        on_main = _thread.get_ident() == self._main
+        with self._turn:
+            self._waiters[request_id] = waiter
+            if not self._running:
+                return False  # the main thread reads between runs
+            if on_main and self._reading == MAIN:
+                # The main thread is here, so it is not reading: its claim is stale (an
+                # interrupt cut its hand-back short). Nobody reads.
+                self._reading = None
+            if on_main and blocking and self._reading is None:
+                self._reading = MAIN
+                return True
+            if self._reading is None:
+                self._start_reader()
+            return False
+
+    def _hand_back(self) -> None:
+        """The main thread stops reading for itself; the reader thread takes over if needed."""
+        with self._turn:
+            if self._running and self._reading == MAIN:
+                self._reading = None
+                if self._waiters:
+                    self._start_reader()
+
+    def _start_reader(self) -> None:
+        # Called with `_turn` held. In this order, an interrupt between two steps leaves
+        # either a parked reader or a reading one, never one marked reading but asleep.
+        if self._reader is None:
+            self._reader = _ReaderThread(self)
+        self._reader.resume()
+        self._reading = THREAD
+
+    def _read_on_main(self) -> None:
+        """Wait for bytes on the main thread and route every whole frame among them."""
+        if self._main_poll is None:
+            import select  # deferred: only runs that make requests read here
+
+            self._main_poll = select.poll()
+            self._main_poll.register(self._read_fd, select.POLLIN)
+            self._main_poll.register(self._main_wake[0], select.POLLIN)
+        self.critical = True
+        try:
+            ready = [fd for fd, _ in self._main_poll.poll()]
+            if self._read_fd in ready:
+                chunk = os.read(self._read_fd, 1 << 16)
+                if not chunk:
+                    os._exit(0)  # the host has gone; see `_ReaderThread._serve`
+                self._frames.feed(chunk)
+                while (frame := self._frames.pop()) is not None:
+                    if frame.get("kind") == "reply":
+                        self._deliver(frame)
+                    else:
+                        self._early.append(frame)
+        finally:
+            self.critical = False
+        if self.deferred:
+            self.deferred = False
+            try:
+                os.read(self._main_wake[0], 4096)
+            except BlockingIOError:
+                pass
+            raise KeyboardInterrupt
+
+    # --- the reader thread's turn ---------------------------------------------------------
+
     def _read_for_reader(self, readable: Callable[[], bool]) -> bool:
         """One step of the reader thread: read and route what is there; False at EOF."""
         frames: list[dict[str, Any]] = []
         with self._turn:
-            # The main thread may have taken over and read the bytes that woke us; a read
+            # Another reader may have taken over and read the bytes that woke us; a read
             # now must not block while holding the turn.
-            if not self._reader_on or not readable():
+            if self._reading != THREAD or not readable():
                 return True
             chunk = os.read(self._read_fd, 1 << 16)
             if not chunk:
@@ -241,14 +325,14 @@ class _ReaderThread:
         self._gate.put(True)
 
     def pause(self) -> None:
-        """Stop reading soon (called with `_turn` held, `_reader_on` already False)."""
+        """Stop reading soon (called with `_turn` held, as the turn passes to the main thread)."""
         os.write(self._wake_write, b"x")
 
     def _serve(self) -> None:
         channel = self._channel
         while True:
             self._gate.get()
-            while channel._reader_on:
+            while channel._reading == THREAD:
                 ready = {fd for fd, _ in self._poll.poll()}
                 if self._wake_read in ready:
                     os.read(self._wake_read, 4096)

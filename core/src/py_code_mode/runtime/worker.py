@@ -25,18 +25,31 @@ if TYPE_CHECKING:
 
 
 class _Interruptible:
-    """SIGINT raises KeyboardInterrupt only while agent code runs, never between runs."""
+    """SIGINT raises KeyboardInterrupt only while agent code runs, never between runs.
+
+    While the main thread holds channel bytes it has not routed yet, the interrupt waits
+    for it (`PipeChannel.defer_interrupt`): a frame cut in half would desynchronise the
+    channel for good.
+    """
 
     running = False
 
+    def __init__(self, channel: PipeChannel) -> None:
+        self._channel = channel
+
     def __call__(self, signum: int, frame: Any) -> None:
-        if self.running:
-            raise KeyboardInterrupt
+        if not self.running:
+            return
+        if self._channel.critical:
+            self._channel.defer_interrupt()
+            return
+        self._channel.deferred = False
+        raise KeyboardInterrupt
 
 
 def serve(channel: PipeChannel, engine: Engine) -> None:
     """Answer run and reset commands until the host closes the channel."""
-    interruptible = _Interruptible()
+    interruptible = _Interruptible(channel)
     _signal.signal(_signal.SIGINT, interruptible)
     channel.send({"kind": "ready", "pid": os.getpid()})
     while True:
