@@ -120,3 +120,34 @@ async def test_bad_search_arguments_raise_from_the_facade(
         await tool_session.search_tools(query, limit)  # type: ignore[arg-type]
     with pytest.raises(InputError):
         await tool_session.search_skills(query, limit)  # type: ignore[arg-type]
+
+
+SLEEP = """\
+name: nap
+description: Sleep for a while
+command: sleep
+timeout: 120
+schema:
+  positional:
+    - {name: seconds, type: string, required: true}
+recipes:
+  nap: {description: Sleep}
+"""
+
+
+async def test_a_timeout_while_a_tool_runs_interrupts_the_code_and_keeps_the_session(
+    workspace: Path, executor_kind: str
+) -> None:
+    require_binary("sleep")
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "nap.yaml").write_text(SLEEP)
+    (workspace / "tools" / "printf.yaml").write_text(PRINTF)
+    storage = FileStorage(workspace)
+    async with Session(storage=storage, executor=make_executor(executor_kind)) as session:
+        await session.run("kept = 'yes'")
+        result = await session.run("tools.nap(seconds='60')", timeout=0.5)
+        assert result.details.get("timed_out") is True, result
+        assert not result.details.get("state_lost"), result
+        assert result.execution_time_ms < 30_000  # not the tool's 60 s
+        after = await session.run("[kept, tools.printf.lines(values=['a'])]")
+        assert after.value == ["yes", "a\n"], after

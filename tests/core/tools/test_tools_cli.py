@@ -17,13 +17,27 @@ import pytest
 from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
 from py_code_mode.tools import ToolRegistry, cli
 
-from tests._support import require_binary
+from tests._support import missing, require_binary
 
 pytestmark = pytest.mark.anyio
 
 METACHARACTERS = "; rm -rf / $(whoami) | & `id` > /tmp/x && echo 'q' \"dq\" \\ * ~ #"
 
 Build = Callable[..., ToolRegistry]
+
+
+@pytest.fixture(autouse=True, params=["pidfd", "thread"])
+def exit_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs both ways a command is watched: a pidfd on the loop, or a thread.
+
+    The thread is what platforms without pidfds get (macOS, sandboxes that forbid them).
+    """
+    if request.param == "pidfd":
+        if not cli._PIDFD_WORKS:
+            missing("this OS gives no pidfds (Linux >= 5.3 does); only the thread way runs")
+    else:
+        monkeypatch.setattr(cli, "_PIDFD_WORKS", False)
+    return str(request.param)
 
 
 async def argv_of(registry: ToolRegistry, recipe: str | None, **args: Any) -> list[str]:
