@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from py_code_mode.errors import CodeModeError, UsageError
+from py_code_mode.execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, BoundedCapture
 from py_code_mode.execution._routing import OutputRouter
 from py_code_mode.execution.base import OutputCallback, RequestHandler, WorkerContext
@@ -79,10 +80,29 @@ class DirectChannel:
 
 
 class _Job:
-    def __init__(self, code: str, emit: Callable[[Literal["stdout", "stderr"], str], None]) -> None:
+    """One run handed to the agent thread; its outcome is settled on the host's loop."""
+
+    __slots__ = ("code", "emit", "future", "loop")
+
+    def __init__(
+        self,
+        code: str,
+        emit: Callable[[Literal["stdout", "stderr"], str], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self.code = code
         self.emit = emit
-        self.future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        self.loop = loop
+        self.future: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def settle(self, outcome: dict[str, Any]) -> None:
+        """From the agent thread: hand the outcome to the loop (one wake-up, no wrappers)."""
+        self.loop.call_soon_threadsafe(_set_if_pending, self.future, outcome)
+
+
+def _set_if_pending(future: asyncio.Future[dict[str, Any]], outcome: dict[str, Any]) -> None:
+    if not future.done():
+        future.set_result(outcome)
 
 
 class _AgentThread:
@@ -119,7 +139,7 @@ class _AgentThread:
                     outcome = self._engine.run(job.code)
                 with self._running:
                     self._busy = False
-                job.future.set_result(outcome)
+                job.settle(outcome)
             except KeyboardInterrupt:
                 # An interrupt that arrived just after the job ended: nothing to stop.
                 with self._running:
@@ -200,10 +220,9 @@ class InProcessExecutor:
                 if on_output is not None:
                     loop.call_soon_threadsafe(on_output, stream, text)
 
-            job = _Job(code, emit)
+            job = _Job(code, emit, loop)
             started = time.perf_counter()
-            self._agent.submit(job)
-            outcome = await self._await_outcome(job, timeout)
+            outcome = await self._hand_over(job, timeout)
             return ExecutionResult(
                 value=outcome.get("value"),
                 stdout=captures["stdout"].text(),
@@ -213,19 +232,22 @@ class InProcessExecutor:
                 details={k: v for k, v in outcome.items() if k not in ("value", "error")},
             )
 
-    async def _await_outcome(self, job: _Job, timeout: float | None) -> dict[str, Any]:
-        assert self._agent is not None
-        future = asyncio.wrap_future(job.future)
+    async def _hand_over(self, job: _Job, timeout: float | None) -> dict[str, Any]:
+        """Give the job to the agent thread and wait for its outcome within the timeout."""
+        agent = self._agent
+        assert agent is not None
+        deadline = Deadline(job.future, timeout, self._grace, agent.interrupt)
+        # Everything is ready before the agent thread wakes: from here this thread only
+        # waits, so the two never contend for the GIL on the way in.
+        agent.submit(job)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            pass
-        self._agent.interrupt()
-        try:
-            outcome = dict(await asyncio.wait_for(asyncio.shield(future), self._grace))
-        except TimeoutError:
-            self._router.release(self._agent.thread.ident)
-            self._agent.stop()
+            outcome = await job.future
+        except asyncio.CancelledError:
+            agent.interrupt()  # nobody waits for this run any more: stop it
+            raise
+        except InterruptIgnored:
+            self._router.release(agent.thread.ident)
+            agent.stop()
             self._agent = self._new_agent()
             return {
                 "error": f"Execution timed out after {timeout:g}s and the code ignored the "
@@ -235,12 +257,9 @@ class InProcessExecutor:
                 "timed_out": True,
                 "state_lost": True,
             }
-        outcome["error"] = (
-            f"Execution timed out after {timeout:g}s; the code was interrupted and the "
-            f"session's variables are intact.\n{outcome.get('error') or ''}"
-        ).rstrip()
-        outcome.update(error_type="TimeoutError", timed_out=True, value=None)
-        return outcome
+        finally:
+            deadline.cancel()
+        return timed_out_outcome(outcome, timeout) if deadline.expired else outcome
 
     async def reset(self) -> None:
         """Forget the code's variables."""

@@ -25,6 +25,7 @@ from typing import Any
 
 import py_code_mode
 from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
+from py_code_mode.execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode.execution.base import OutputCallback, RequestHandler, WorkerContext
 from py_code_mode.result import ExecutionResult
@@ -311,46 +312,6 @@ class _Worker:
         self.stderr.close()
 
 
-class _InterruptIgnored(Exception):
-    """The code was still running a grace period after its interrupt."""
-
-
-class _Deadline:
-    """A run's timeout: SIGINT when it expires, then give up after the grace period."""
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        worker: _Worker,
-        future: asyncio.Future[dict[str, Any]],
-        timeout: float | None,
-        grace: float,
-    ) -> None:
-        self._loop = loop
-        self._worker = worker
-        self._future = future
-        self._grace = grace
-        self.expired = False
-        self._timer: asyncio.TimerHandle | None = None
-        if timeout is not None:
-            self._timer = loop.call_later(timeout, self._expire)
-
-    def _expire(self) -> None:
-        self.expired = True
-        self._worker.interrupt()
-        self._timer = self._loop.call_later(self._grace, self._give_up)
-
-    def _give_up(self) -> None:
-        self._timer = None
-        if not self._future.done():
-            self._future.set_exception(_InterruptIgnored())
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-
 class SubprocessExecutor:
     """Runs agent code in a child process: the default executor of a `Session`.
 
@@ -473,13 +434,10 @@ class SubprocessExecutor:
     async def _await_outcome(
         self, worker: _Worker, future: asyncio.Future[dict[str, Any]], timeout: float | None
     ) -> dict[str, Any]:
-        # The deadline is a timer on the loop rather than `wait_for`: a run that ends in
-        # time costs one callback less per wrapper, and the run's own future stays the one
-        # thing awaited.
-        deadline = _Deadline(asyncio.get_running_loop(), worker, future, timeout, self._grace)
+        deadline = Deadline(future, timeout, self._grace, worker.interrupt)
         try:
             outcome = await future
-        except _InterruptIgnored:
+        except InterruptIgnored:
             await self._replace_worker()
             return {
                 "error": f"Execution timed out after {timeout:g}s and the code ignored the "
@@ -499,15 +457,7 @@ class SubprocessExecutor:
             }
         finally:
             deadline.cancel()
-        if not deadline.expired:
-            return outcome
-        outcome = dict(outcome)
-        outcome["error"] = (
-            f"Execution timed out after {timeout:g}s; the code was interrupted and the "
-            f"session's variables are intact.\n{outcome.get('error') or ''}"
-        ).rstrip()
-        outcome.update(error_type="TimeoutError", timed_out=True, value=None)
-        return outcome
+        return timed_out_outcome(outcome, timeout) if deadline.expired else outcome
 
     async def reset(self) -> None:
         """Clear the worker's variables; if it is gone, the next run gets a fresh one."""

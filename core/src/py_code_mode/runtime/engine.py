@@ -78,6 +78,8 @@ def _rewrite_awaits(node: Any) -> Any:
 def parse_module(source: str, filename: str) -> Any:
     """Parse agent or skill source and apply the await rewrite; raise SyntaxError as Python does."""
     tree = compile(source, filename, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
+    if "await" not in source:
+        return tree  # nothing to rewrite, and the walk costs as much as the parse
     return _rewrite_awaits(tree)
 
 
