@@ -12,6 +12,8 @@ import pytest
 from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor
 from py_code_mode.execution.base import Executor
 
+from tests._support import build_wheel
+
 EXECUTOR_KINDS = ("subprocess", "inprocess")
 
 
@@ -66,3 +68,24 @@ def github_api() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A find-links directory: tinypkg 1.0 and 2.0, and tinyextra whose extra needs tinypkg>=2."""
+    directory = tmp_path_factory.mktemp("wheelhouse")
+    build_wheel(
+        directory,
+        "tinypkg",
+        "1.0",
+        {"tinypkg/__init__.py": "VALUE = 1\n", "tinypkg/old.py": "GONE_IN_2 = True\n"},
+    )
+    build_wheel(directory, "tinypkg", "2.0", {"tinypkg/__init__.py": "VALUE = 2\n"})
+    build_wheel(
+        directory,
+        "tinyextra",
+        "1.0",
+        {"tinyextra/__init__.py": "EXTRA = True\n"},
+        metadata='Provides-Extra: fast\nRequires-Dist: tinypkg>=2; extra == "fast"\n',
+    )
+    return directory

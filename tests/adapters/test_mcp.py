@@ -56,9 +56,11 @@ def text(result: types.CallToolResult) -> str:
 
 
 @asynccontextmanager
-async def stdio(tmp_path: Path, *args: str, **client: Any) -> AsyncIterator[Client]:
+async def stdio(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, **client: Any
+) -> AsyncIterator[Client]:
     """A client connected to the console script over stdio; the SDK stops the server."""
-    params = StdioServerParameters(command=str(SCRIPT), args=list(args))
+    params = StdioServerParameters(command=str(SCRIPT), args=list(args), env=env)
     with (tmp_path / "server-stderr.log").open("w") as errlog:
         with anyio.fail_after(WAIT):
             async with Client(stdio_client(params, errlog=errlog), **client) as connected:
@@ -312,6 +314,43 @@ async def test_read_only_offers_only_the_tools_that_look(tmp_path: Path, workspa
     assert all(tool.annotations and tool.annotations.read_only_hint for tool in listed)
     assert refused.is_error and "Unknown tool: run_code" in text(refused)
     assert (allowed.is_error, text(allowed)) == (False, "[]")
+
+
+async def test_no_runtime_deps_keeps_agents_from_changing_packages(
+    tmp_path: Path, workspace: Path
+) -> None:
+    async with stdio(tmp_path, "--base", str(workspace), "--no-runtime-deps") as client:
+        listed = tuple(tool.name for tool in (await client.list_tools()).tools)
+        in_code = await client.call_tool("run_code", {"code": "deps.add('tinypkg')"})
+        as_tool = await client.call_tool("add_dep", {"package": "tinypkg"})
+        listing = await client.call_tool("list_deps", {})
+    assert listed == tuple(name for name in TOOL_NAMES if name not in ("add_dep", "remove_dep"))
+    assert in_code.is_error and "RuntimeDepsDisabledError" in text(in_code)
+    assert as_tool.is_error and "Unknown tool: add_dep" in text(as_tool)
+    assert (listing.is_error, text(listing)) == (False, "[]")
+
+
+async def test_sync_deps_installs_the_workspace_list_when_a_session_starts(
+    tmp_path: Path, workspace: Path, wheelhouse: Path
+) -> None:
+    workspace.mkdir(parents=True)
+    (workspace / "requirements.txt").write_text("tinypkg==2.0\n")
+    # The wheelhouse and nothing else, whether the server installs with uv or with pip.
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "UV_FIND_LINKS": str(wheelhouse),
+        "UV_OFFLINE": "1",
+        "UV_NO_CONFIG": "1",
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_NO_INDEX": "1",
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+    command = ("--base", str(workspace), "--sync-deps")
+    async with stdio(tmp_path, *command, env=env) as client:
+        result = await client.call_tool("run_code", {"code": "import tinypkg\ntinypkg.VALUE"})
+    assert (result.is_error, text(result)) == (False, "2")
 
 
 # --- in memory: the server's own logic ---------------------------------------------------

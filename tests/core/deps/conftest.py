@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from py_code_mode.deps import DepsManager, Installer
 from py_code_mode.storage.file import FileStorage
+
+from tests._support import missing
 
 # Every spec agent code must not get past `parse_requirement`, with why.
 HOSTILE_SPECS: list[tuple[Any, str]] = [
@@ -123,63 +122,6 @@ def accepted_spec(request: pytest.FixtureRequest) -> tuple[str, str]:
     return spec, line
 
 
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip locally; under CI a missing installer is a broken runner, not a skip."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return f"sha256={digest.decode()}"
-
-
-def build_wheel(
-    directory: Path, name: str, version: str, files: dict[str, str], *, metadata: str = ""
-) -> Path:
-    """Write a pure-Python wheel with a correct RECORD, as a build backend would."""
-    dist_info = f"{name}-{version}.dist-info"
-    contents = {path: text.encode() for path, text in files.items()}
-    contents[f"{dist_info}/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{metadata}"
-    ).encode()
-    contents[f"{dist_info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: py-code-mode-tests\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n"
-    )
-    record = [f"{path},{_record_hash(data)},{len(data)}" for path, data in contents.items()]
-    record.append(f"{dist_info}/RECORD,,")
-    contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    wheel = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in contents.items():
-            # A fixed date keeps the wheel byte-identical from run to run.
-            archive.writestr(zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0)), data)
-    return wheel
-
-
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A find-links directory: tinypkg 1.0 and 2.0, and tinyextra whose extra needs tinypkg>=2."""
-    directory = tmp_path_factory.mktemp("wheelhouse")
-    build_wheel(
-        directory,
-        "tinypkg",
-        "1.0",
-        {"tinypkg/__init__.py": "VALUE = 1\n", "tinypkg/old.py": "GONE_IN_2 = True\n"},
-    )
-    build_wheel(directory, "tinypkg", "2.0", {"tinypkg/__init__.py": "VALUE = 2\n"})
-    build_wheel(
-        directory,
-        "tinyextra",
-        "1.0",
-        {"tinyextra/__init__.py": "EXTRA = True\n"},
-        metadata='Provides-Extra: fast\nRequires-Dist: tinypkg>=2; extra == "fast"\n',
-    )
-    return directory
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_installers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep uv and pip away from the user's caches, config files and ambient indexes."""
@@ -224,7 +166,7 @@ def pip_python() -> str:
     for python in candidates:
         if python is not None and _has_pip(python):
             return python
-    skip_or_fail(f"no interpreter with pip for Python {sys.version_info[:2]} among {candidates}")
+    missing(f"no interpreter with pip for Python {sys.version_info[:2]} among {candidates}")
 
 
 @pytest.fixture(params=["uv", "pip"])
@@ -233,7 +175,7 @@ def installer(request: pytest.FixtureRequest, tmp_path: Path, wheelhouse: Path) 
     target = tmp_path / "target"
     if request.param == "uv":
         if shutil.which("uv") is None:
-            skip_or_fail("uv is not on PATH")
+            missing("uv is not on PATH")
         return Installer(target, find_links=[wheelhouse], no_index=True, use_uv=True)
     python: str = request.getfixturevalue("pip_python")
     return Installer(target, python=python, find_links=[wheelhouse], no_index=True, use_uv=False)

@@ -94,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", metavar="S", type=_seconds, help="default seconds a run_code call may take"
     )
     session.add_argument(
+        "--no-runtime-deps",
+        action="store_true",
+        help="agent code may not add or remove packages (add_dep and remove_dep are not "
+        "offered; deps.add() in code is refused)",
+    )
+    session.add_argument(
+        "--sync-deps",
+        action="store_true",
+        help="install the workspace's deps list when a session starts",
+    )
+    session.add_argument(
         "--read-only",
         action="store_true",
         help="offer only the tools that look (listings, searches, get_skill): no code, no writes",
@@ -185,7 +196,13 @@ def _session_factory(storage: Storage, args: argparse.Namespace) -> Callable[[],
         executor: Executor = (
             InProcessExecutor() if args.executor == "inprocess" else SubprocessExecutor()
         )
-        return Session(storage=storage, executor=executor, default_timeout=args.timeout)
+        return Session(
+            storage=storage,
+            executor=executor,
+            default_timeout=args.timeout,
+            sync_deps=args.sync_deps,
+            allow_runtime_deps=not args.no_runtime_deps,
+        )
 
     return make_session
 
