@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import anyio
 import pytest
 from py_code_mode import Session
@@ -116,3 +118,17 @@ async def test_threads_of_agent_code_keep_calling_namespaces_across_runs(session
         await anyio.sleep(0.002 * (round_ % 3))
     joined = await session.run("worker.join(10)\n[worker.is_alive(), answers == list(range(150))]")
     assert joined.value == [False, True], joined
+
+
+async def test_values_of_many_megabytes_cross_the_channel_whole(session: Session) -> None:
+    # Frames far larger than one read of the pipe, both ways: agent code -> host (save)
+    # and host -> agent code (load), each a frame of ~27 MB once base64 has had its say.
+    result = await session.run(
+        "import hashlib\n"
+        "blob = bytes(range(256)) * 80_000\n"
+        "artifacts.save('blob', blob)\n"
+        "back = artifacts.load('blob')\n"
+        "[len(back), back == blob, hashlib.sha256(back).hexdigest()]"
+    )
+    expected = hashlib.sha256(bytes(range(256)) * 80_000).hexdigest()
+    assert result.value == [20_480_000, True, expected], result.error

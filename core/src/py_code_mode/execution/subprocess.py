@@ -182,7 +182,7 @@ class _Worker:
 
     def _on_readable(self) -> None:
         try:
-            chunk = os.read(self._read_fd, 1 << 20)
+            chunk = os.read(self._read_fd, self._frames.read_size())
         except BlockingIOError:
             return
         except OSError:

@@ -156,7 +156,7 @@ class PipeChannel:
             frame: dict[str, Any] | None = self._frames.pop()
             if frame is not None:
                 return frame
-            chunk = os.read(self._read_fd, 1 << 16)
+            chunk = os.read(self._read_fd, self._frames.read_size())
             if not chunk:
                 return None
             self._frames.feed(chunk)
@@ -243,7 +243,7 @@ class PipeChannel:
         try:
             ready = [fd for fd, _ in self._main_poll.poll()]
             if self._read_fd in ready:
-                chunk = os.read(self._read_fd, 1 << 16)
+                chunk = os.read(self._read_fd, self._frames.read_size())
                 if not chunk:
                     os._exit(0)  # the host has gone; see `_ReaderThread._serve`
                 self._frames.feed(chunk)
@@ -272,7 +272,7 @@ class PipeChannel:
             # now must not block while holding the turn.
             if self._reading != THREAD or not readable():
                 return True
-            chunk = os.read(self._read_fd, 1 << 16)
+            chunk = os.read(self._read_fd, self._frames.read_size())
             if not chunk:
                 return False
             self._frames.feed(chunk)

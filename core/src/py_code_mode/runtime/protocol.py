@@ -124,6 +124,10 @@ def read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
+_SMALL_READ = 1 << 16
+_LARGE_READ = 1 << 24
+
+
 class FrameBuffer:
     """Bytes read from a pipe, cut into frames: one read may carry several, or part of one."""
 
@@ -135,6 +139,19 @@ class FrameBuffer:
     def feed(self, chunk: bytes) -> None:
         """Append bytes as they were read."""
         self._data += chunk
+
+    def read_size(self) -> int:
+        """How many bytes the next read should ask for.
+
+        64 KiB, or what the frame in progress still lacks when that is more (up to 16 MiB
+        per read). Never more by default: a read buffer above the allocator's mmap
+        threshold costs an mmap and a munmap per read, ~15x a small read of a small frame.
+        """
+        wanted = _SMALL_READ
+        if len(self._data) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._data)
+            wanted = max(wanted, min(HEADER.size + size - len(self._data), _LARGE_READ))
+        return wanted
 
     def pop(self) -> Any | None:
         """The next whole frame, decoded, or None until more bytes arrive."""
