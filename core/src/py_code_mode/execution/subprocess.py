@@ -91,6 +91,7 @@ class _Worker:
         self._ids = 0
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._requests: set[asyncio.Task[None]] = set()
+        self._run_requests: set[asyncio.Task[None]] = set()  # made by the run's own thread
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self._gone: asyncio.Future[None] = self._loop.create_future()
         self.alive = True
@@ -197,6 +198,9 @@ class _Worker:
                 task = self._loop.create_task(self._serve(frame))
                 self._requests.add(task)
                 task.add_done_callback(self._requests.discard)
+                if frame.get("main"):
+                    self._run_requests.add(task)
+                    task.add_done_callback(self._run_requests.discard)
             elif kind == "done":
                 future = self._pending.pop(frame.get("id"), None)
                 if future is not None and not future.done():
@@ -275,9 +279,13 @@ class _Worker:
         self._write(protocol.dumps({**command, "id": self._ids}))
         return future
 
-    def cancel_requests(self) -> None:
-        """Abandon host work for requests whose caller has stopped waiting."""
-        for task in list(self._requests):
+    def cancel_requests(self, *, run_only: bool = False) -> None:
+        """Abandon host work for requests whose caller has stopped waiting.
+
+        `run_only`: only those of the run's own thread (the one a timeout interrupted);
+        threads of agent code that outlive the run keep getting answers.
+        """
+        for task in list(self._run_requests if run_only else self._requests):
             task.cancel()
 
     def interrupt(self) -> None:
@@ -417,9 +425,9 @@ class SubprocessExecutor:
                 await self._replace_worker()  # cancelled mid-run: never leave code running
                 raise
             if outcome.get("timed_out"):
-                # Host work for the interrupted code is abandoned with it. Requests of a run
-                # that ended well are still answered: threads of agent code may outlive it.
-                worker.cancel_requests()
+                # Host work for the interrupted code is abandoned with it; requests of other
+                # threads of agent code are still answered, as after a run that ended well.
+                worker.cancel_requests(run_only=True)
             stdout, stderr = finish_outputs(worker.stdout, worker.stderr)
             elapsed = (time.perf_counter() - started) * 1000
             return ExecutionResult(

@@ -170,7 +170,7 @@ class PipeChannel:
         reads_itself = False
         try:
             reads_itself = self._expect(request_id, waiter, blocking=True)
-            self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
+            self._send_request(request_id, verb, args)
             if reads_itself:
                 while waiter.reply is None:
                     self._read_on_main()
@@ -194,8 +194,14 @@ class PipeChannel:
         request_id = next(self._ids)
         self._expect(request_id, _Waiter(loop, future), blocking=False)
         future.add_done_callback(lambda _: self._waiters.pop(request_id, None))
-        self.send({"kind": "request", "id": request_id, "verb": verb, "args": args})
+        self._send_request(request_id, verb, args)
         return future
+
+    def _send_request(self, request_id: int, verb: str, args: dict[str, Any]) -> None:
+        # `main` marks requests of the run itself: when a timeout interrupts the run, the
+        # host abandons those and goes on answering threads that outlive it.
+        main = _thread.get_ident() == self._main
+        self.send({"kind": "request", "id": request_id, "verb": verb, "args": args, "main": main})
 
     def _expect(self, request_id: int, waiter: _Waiter, *, blocking: bool) -> bool:
         """Register a waiter and make sure someone reads its reply; True: the caller must."""

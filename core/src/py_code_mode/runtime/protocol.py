@@ -9,7 +9,8 @@ Frame shapes (``kind`` first):
 
 - host -> worker: ``run`` (id, code), ``reset`` (id), ``reply`` (id, value or
   error) answering a worker request.
-- worker -> host: ``ready``, ``request`` (id, verb, args), ``done`` (id, result).
+- worker -> host: ``ready``, ``request`` (id, verb, args, main: made by the thread that
+  runs the code, so a timeout abandons it), ``done`` (id, result).
 
 Standard library only: the worker imports this module at start.
 """
