@@ -151,3 +151,70 @@ async def test_a_timeout_while_a_tool_runs_interrupts_the_code_and_keeps_the_ses
         assert result.execution_time_ms < 30_000  # not the tool's 60 s
         after = await session.run("[kept, tools.printf.lines(values=['a'])]")
         assert after.value == ["yes", "a\n"], after
+
+
+# Two calls of this tool can only both succeed if they run at the same time: each leaves
+# its mark, then waits (20 s at most) for the other's.
+MEET = """
+name: meet
+description: Leave a mark and wait for another
+command:
+  - python3
+  - -c
+  - |
+    import os, sys, time
+    open(sys.argv[1], "w").close()
+    end = time.time() + 20
+    while not os.path.exists(sys.argv[2]):
+        if time.time() > end:
+            sys.exit("nobody came")
+        time.sleep(0.01)
+    print("met")
+schema:
+  positional:
+    - {name: mine, type: string, required: true}
+    - {name: theirs, type: string, required: true}
+recipes:
+  meet: {description: Meet}
+"""
+
+
+@pytest.mark.parametrize(
+    "gathering",
+    [
+        "await asyncio.gather(tools.meet(mine=a, theirs=b), tools.meet(mine=b, theirs=a))",
+        "await asyncio.gather(*(tools.meet(mine=x, theirs=y) for x, y in [(a, b), (b, a)]))",
+        "[await t for t in [asyncio.create_task(tools.meet.meet(mine=a, theirs=b)),"
+        " asyncio.ensure_future(tools.meet.meet(mine=b, theirs=a))]]",
+    ],
+    ids=["gather", "gather-generator", "create_task"],
+)
+async def test_calls_given_to_asyncio_run_concurrently_without_call_async(
+    workspace: Path, executor_kind: str, tmp_path: Path, gathering: str
+) -> None:
+    require_binary("python3")
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "meet.yaml").write_text(MEET)
+    storage = FileStorage(workspace)
+    async with Session(storage=storage, executor=make_executor(executor_kind)) as session:
+        marks = f"a = {str(tmp_path / 'a')!r}\nb = {str(tmp_path / 'b')!r}\n"
+        result = await session.run(f"import asyncio\n{marks}{gathering}", timeout=60)
+    assert result.value == ["met\n", "met\n"], result.error
+
+
+async def test_only_asyncio_schedulers_turn_our_calls_into_awaitables(
+    tool_session: Session,
+) -> None:
+    # A function of the agent's own that happens to be called `gather`, or an async
+    # function of its own given to asyncio.gather, behave exactly as Python says.
+    result = await tool_session.run(
+        "import asyncio\n"
+        "def gather(*parts):\n"
+        "    return list(parts)\n"
+        "async def one():\n"
+        "    return 1\n"
+        "mine = gather(tools.printf.lines(values=['a']))\n"
+        "theirs = await asyncio.gather(one(), one())\n"
+        "[mine, theirs]"
+    )
+    assert result.value == [["a\n"], [1, 1]], result.error

@@ -6,7 +6,13 @@ traceback names the agent's own lines (``File "<run 3>", line 2``) and none of o
 Namespace methods work both plainly and awaited. A plain call blocks on the channel; an
 awaited one must not, so that ``asyncio.gather`` can overlap requests. The compiler rewrites
 every ``await f(...)`` into ``await __pcm_await__(f, ...)``, which picks the async variant
-of our namespace methods and leaves every other callable exactly as it was.
+of our namespace methods and leaves every other callable exactly as it was. Calls handed
+straight to asyncio's schedulers get the same treatment, because that is how models write
+concurrent code: in ``asyncio.gather(tools.a.b(), ...)`` (and ``asyncio.wait``,
+``wait_for``, ``shield``, ``as_completed``, ``ensure_future``, ``create_task``) each
+argument that is a call, or the element of a comprehension given as one, goes through the
+helper too. These functions accept only awaitables, so our methods give one there and
+everything else is unchanged.
 
 Standard library only: this runs inside the worker.
 """
@@ -57,8 +63,49 @@ def _located(new: Any, old: Any) -> Any:
     return new
 
 
+_ASYNCIO_SCHEDULERS = frozenset(
+    {"gather", "wait", "wait_for", "shield", "as_completed", "ensure_future", "create_task"}
+)
+_COMPREHENSIONS = (_ast.GeneratorExp, _ast.ListComp, _ast.SetComp)
+
+
+def _through_helper(call: Any) -> Any:
+    """``f(*a, **kw)`` as ``__pcm_await__(f, *a, **kw)``, at the same place in the source."""
+    helper = _located(_ast.Name(id=AWAIT_HELPER, ctx=_ast.Load()), call.func)
+    rewritten = _ast.Call(func=helper, args=[call.func, *call.args], keywords=call.keywords)
+    return _located(rewritten, call)
+
+
+def _schedules_awaitables(call: Any) -> bool:
+    """Whether `call` is ``asyncio.<scheduler>(...)``, whose arguments must be awaitables.
+
+    Only the ``asyncio.`` spelling: a method of another object named ``create_task`` (a
+    to-do API, say) may well want a tool's plain result.
+    """
+    func = call.func
+    return (
+        isinstance(func, _ast.Attribute)
+        and func.attr in _ASYNCIO_SCHEDULERS
+        and isinstance(func.value, _ast.Name)
+        and func.value.id == "asyncio"
+    )
+
+
+def _awaitable_argument(arg: Any) -> Any:
+    """An argument of a scheduler with its calls routed through the helper."""
+    if isinstance(arg, _ast.Call):
+        return _through_helper(arg)
+    if isinstance(arg, _ast.Starred):
+        arg.value = _awaitable_argument(arg.value)
+    elif isinstance(arg, _COMPREHENSIONS) and isinstance(arg.elt, _ast.Call):
+        arg.elt = _through_helper(arg.elt)
+    elif isinstance(arg, _ast.List | _ast.Tuple | _ast.Set):
+        arg.elts = [_through_helper(e) if isinstance(e, _ast.Call) else e for e in arg.elts]
+    return arg
+
+
 def _rewrite_awaits(node: Any) -> Any:
-    """Turn every ``await f(...)`` under `node` into ``await __pcm_await__(f, ...)``, in place."""
+    """Route awaited calls and calls given to asyncio's schedulers through the helper."""
     for field in node._fields:
         value = getattr(node, field, None)
         if isinstance(value, _ast.AST):
@@ -67,18 +114,17 @@ def _rewrite_awaits(node: Any) -> Any:
             for item in value:
                 if isinstance(item, _ast.AST):
                     _rewrite_awaits(item)
+    if isinstance(node, _ast.Call) and _schedules_awaitables(node):
+        node.args = [_awaitable_argument(arg) for arg in node.args]
     if isinstance(node, _ast.Await) and isinstance(node.value, _ast.Call):
-        call = node.value
-        helper = _located(_ast.Name(id=AWAIT_HELPER, ctx=_ast.Load()), call.func)
-        rewritten = _ast.Call(func=helper, args=[call.func, *call.args], keywords=call.keywords)
-        node.value = _located(rewritten, call)
+        node.value = _through_helper(node.value)
     return node
 
 
 def parse_module(source: str, filename: str) -> Any:
     """Parse agent or skill source and apply the await rewrite; raise SyntaxError as Python does."""
     tree = compile(source, filename, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
-    if "await" not in source:
+    if "await" not in source and "asyncio." not in source:
         return tree  # nothing to rewrite, and the walk costs as much as the parse
     return _rewrite_awaits(tree)
 

@@ -124,8 +124,14 @@ class ToolCall(AsyncCapable):
         return self._channel.request("tools.call", self._args(args, kwargs))
 
     def call_async(self, *args: Any, **kwargs: Any) -> Any:
-        """Same call, awaitable."""
-        return self._channel.request_async("tools.call", self._args(args, kwargs))
+        """Same call, as a coroutine (what `asyncio.create_task` wants).
+
+        Arguments are checked now; the request is sent when the coroutine first runs.
+        """
+        return self._request(self._args(args, kwargs))
+
+    async def _request(self, request: dict[str, Any]) -> Any:
+        return await self._channel.request_async("tools.call", request)
 
     def __repr__(self) -> str:
         return f"<tool {self._tool}{'.' + self._recipe if self._recipe else ''}>"
