@@ -136,30 +136,31 @@ class PipeChannel:
         Replies that arrive meanwhile are routed to their waiters. Once a command is
         returned the main thread is running it until `end_run`.
         """
-        while True:
-            frame = self._early.pop(0) if self._early else self._read_one()
-            if frame is None:
-                return None
-            if frame.get("kind") == "reply":
-                self._deliver(frame)
-                continue
-            with self._turn:
-                self._running = True
-                self._reading = None
-                if self._waiters:  # a background thread still waits for a reply
-                    self._start_reader()
-            return frame
-
-    def _read_one(self) -> dict[str, Any] | None:
-        """Read until one whole frame is buffered; None at end of file."""
-        while True:
-            frame: dict[str, Any] | None = self._frames.pop()
-            if frame is not None:
-                return frame
+        while not self._early:
             chunk = os.read(self._read_fd, self._frames.read_size())
             if not chunk:
                 return None
-            self._frames.feed(chunk)
+            self._route(chunk)
+        command = self._early.pop(0)
+        with self._turn:
+            self._running = True
+            self._reading = None
+            if self._waiters:  # a background thread still waits for a reply
+                self._start_reader()
+        return command
+
+    def _route(self, chunk: bytes) -> None:
+        """Take in bytes read by whoever reads; route every whole frame they complete.
+
+        Every frame, not just the first: a reply that came in the same read as a command
+        must reach its waiter now, not when the run that command starts has ended.
+        """
+        self._frames.feed(chunk)
+        while (frame := self._frames.pop()) is not None:
+            if frame.get("kind") == "reply":
+                self._deliver(frame)
+            else:
+                self._early.append(frame)
 
     # --- requests -----------------------------------------------------------------------
 
@@ -252,12 +253,7 @@ class PipeChannel:
                 chunk = os.read(self._read_fd, self._frames.read_size())
                 if not chunk:
                     os._exit(0)  # the host has gone; see `_ReaderThread._serve`
-                self._frames.feed(chunk)
-                while (frame := self._frames.pop()) is not None:
-                    if frame.get("kind") == "reply":
-                        self._deliver(frame)
-                    else:
-                        self._early.append(frame)
+                self._route(chunk)
         finally:
             self.critical = False
         if self.deferred:
@@ -272,7 +268,6 @@ class PipeChannel:
 
     def _read_for_reader(self, readable: Callable[[], bool]) -> bool:
         """One step of the reader thread: read and route what is there; False at EOF."""
-        frames: list[dict[str, Any]] = []
         with self._turn:
             # Another reader may have taken over and read the bytes that woke us; a read
             # now must not block while holding the turn.
@@ -281,14 +276,7 @@ class PipeChannel:
             chunk = os.read(self._read_fd, self._frames.read_size())
             if not chunk:
                 return False
-            self._frames.feed(chunk)
-            while (frame := self._frames.pop()) is not None:
-                if frame.get("kind") == "reply":
-                    frames.append(frame)
-                else:
-                    self._early.append(frame)
-        for frame in frames:
-            self._deliver(frame)
+            self._route(chunk)
         return True
 
     def _deliver(self, reply: dict[str, Any]) -> None:
