@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -29,9 +29,13 @@ class Host:
     from_worker: int
     to_worker: int
 
+    frames: protocol.FrameBuffer = field(default_factory=protocol.FrameBuffer)
+
     def read(self) -> dict[str, Any]:
-        frame = protocol.read_frame(self.from_worker)
-        assert frame is not None
+        while (frame := self.frames.pop()) is None:
+            chunk = os.read(self.from_worker, self.frames.read_size())
+            assert chunk, "the worker's end closed"
+            self.frames.feed(chunk)
         return dict(frame)
 
     def write(self, *frames: dict[str, Any]) -> None:

@@ -96,10 +96,10 @@ class PipeOutput:
         self._read_available()
         return self._between.text()
 
-    def finish(self, readable: bool = True) -> str:
-        """Read what is left of the run's output and return all of it.
+    def finish(self, readable: bool) -> str:
+        """Read what is left of the run's output (if `readable`) and return all of it.
 
-        `readable=False` says the pipe is known to be empty (see `finish_outputs`).
+        `finish_outputs` learns which pipes have bytes left with one system call.
         """
         if readable:
             self._read_available()

@@ -274,7 +274,7 @@ class _Worker:
         if not self.alive:
             raise WorkerLostError("The worker process has exited")
         self._ids += 1
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[dict[str, Any]] = self._loop.create_future()
         self._pending[self._ids] = future
         self._write(protocol.dumps({**command, "id": self._ids}))
         return future

@@ -112,19 +112,6 @@ def write_frame(fd: int, message: dict[str, Any]) -> None:
         data = data[written:]
 
 
-def read_exactly(fd: int, size: int) -> bytes | None:
-    """Read `size` bytes from a blocking descriptor; None at end of file."""
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining:
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
 _SMALL_READ = 1 << 16
 _LARGE_READ = 1 << 24
 
@@ -166,15 +153,3 @@ class FrameBuffer:
         payload = bytes(data[HEADER.size : end])
         del data[:end]
         return loads(payload)
-
-
-def read_frame(fd: int) -> Any | None:
-    """Read one frame from a blocking descriptor; None when the other side has gone."""
-    header = read_exactly(fd, HEADER.size)
-    if header is None:
-        return None
-    (size,) = HEADER.unpack(header)
-    payload = read_exactly(fd, size)
-    if payload is None:
-        return None
-    return loads(payload)
