@@ -10,7 +10,7 @@ import json
 import math
 from typing import Any
 
-from py_code_mode import _names
+from py_code_mode._params import ArtifactData, ArtifactName, Description, Metadata, Ttl
 from py_code_mode.errors import ArtifactDataError, InputError
 from py_code_mode.runtime.protocol import is_exact
 from py_code_mode.storage.base import ArtifactInfo, DataType, Storage, utc_after, utc_now
@@ -90,24 +90,20 @@ class ArtifactStore:
 
     async def save(
         self,
-        name: Any,
-        data: Any,
-        description: Any = None,
-        metadata: Any = None,
-        ttl: Any = None,
+        name: ArtifactName,
+        data: ArtifactData,
+        description: Description = None,
+        metadata: Metadata = None,
+        *,
+        ttl: Ttl = None,
     ) -> dict[str, Any]:
         """Store `data` under `name`, replacing what was there; return its record.
 
         With `ttl` (seconds) the artifact expires that long after this save: it is then
         gone for loads, listings and `exists` in every session, and removed from storage.
         """
-        name = _names.artifact_name(name)
         seconds = check_ttl(ttl)
-        if description is not None and not isinstance(description, str):
-            raise ArtifactDataError(
-                f"description must be a string, got {type(description).__name__}"
-            )
-        if metadata is not None and not (isinstance(metadata, dict) and is_exact(metadata)):
+        if metadata is not None and not is_exact(metadata):
             raise ArtifactDataError("metadata must be a dict of JSON values (str keys)")
         payload, data_type = encode(data)
         info = ArtifactInfo(
@@ -122,19 +118,19 @@ class ArtifactStore:
         await self._storage.save_artifact(info, payload)
         return info.to_dict()
 
-    async def load(self, name: Any) -> Any:
+    async def load(self, name: ArtifactName) -> Any:
         """The value saved under `name`; raise `ArtifactNotFoundError` if there is none."""
-        info, payload = await self._storage.load_artifact(_names.artifact_name(name))
+        info, payload = await self._storage.load_artifact(name)
         return decode(payload, info.data_type, info.name)
 
     async def list(self) -> list[dict[str, Any]]:
         """Records of every artifact, sorted by name."""
         return [info.to_dict() for info in await self._storage.list_artifacts()]
 
-    async def delete(self, name: Any) -> bool:
+    async def delete(self, name: ArtifactName) -> bool:
         """Delete an artifact; False if there was none."""
-        return await self._storage.delete_artifact(_names.artifact_name(name))
+        return await self._storage.delete_artifact(name)
 
-    async def exists(self, name: Any) -> bool:
+    async def exists(self, name: ArtifactName) -> bool:
         """Whether an artifact of that name exists (its bytes are not read)."""
-        return await self._storage.artifact_exists(_names.artifact_name(name))
+        return await self._storage.artifact_exists(name)

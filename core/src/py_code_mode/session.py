@@ -1,9 +1,10 @@
 """Session: one storage, one tool registry, one executor, wired together.
 
 The session is a facade: agent code reaches the host through the executor's channel, and
-integrations that do not send code call the same host handlers through the methods below.
-Facade methods return plain data and raise typed errors (`py_code_mode.errors`) for rejected
-input; only `run` turns errors into results, because only `run` executes agent code.
+integrations that do not send code perform the same operations through the methods the
+session inherits from the operations table (`list_skills`, `save_artifact`, ...). Those
+return plain data and raise typed errors (`py_code_mode.errors`) for rejected input; only
+`run` turns errors into results, because only `run` executes agent code.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import asyncio
 import hashlib
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from py_code_mode._operations import RUNTIME_DEPS, AsyncOperations, Operation, operation_specs
 from py_code_mode.artifacts import ArtifactStore
 from py_code_mode.deps.installer import Installer
 from py_code_mode.deps.manager import DepsManager
@@ -29,6 +32,7 @@ from py_code_mode.skills.library import SkillLibrary
 from py_code_mode.storage.base import Storage
 from py_code_mode.storage.file import FileStorage
 from py_code_mode.tools.registry import ToolRegistry
+from py_code_mode.tools.service import ToolService
 
 __all__ = ["Session"]
 
@@ -57,8 +61,12 @@ def _check_kind(value: Any, methods: tuple[str, ...], what: str, example: str) -
         raise TypeError(f"{what} must be {example}, got {value!r} (it lacks {', '.join(missing)})")
 
 
-class Session:
+class Session(AsyncOperations):
     """A persistent Python session for agent code, with tools, skills, artifacts and deps.
+
+    Besides `run`, every namespace operation is a method: `list_tools`, `create_skill`,
+    `save_artifact`, `add_dep`, ... (the table in `py_code_mode._operations`), with the
+    arguments agent code passes to the same operation.
 
     Args:
         storage: Where skills, artifacts, the deps list and tool definitions live, e.g.
@@ -186,16 +194,17 @@ class Session:
         await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
         tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions())
         host = Host(
+            tools=ToolService(tools, cwd),
             skills=SkillLibrary(self._storage),
             artifacts=ArtifactStore(self._storage),
-            tools=tools,
             deps=DepsManager(self._storage, self._installer),
-            cwd=cwd,
-            allow_runtime_deps=self._allow_runtime_deps,
+            withheld=frozenset() if self._allow_runtime_deps else frozenset({RUNTIME_DEPS}),
         )
         if self._sync_deps:
             await host.deps.sync()
-        await self._executor.start(WorkerContext(host.handle, cwd, (str(target),)))
+        await self._executor.start(
+            WorkerContext(host.handle, cwd, (str(target),), operation_specs())
+        )
         self._host = host
         self._loop = asyncio.get_running_loop()
 
@@ -248,39 +257,15 @@ class Session:
         await self._ready()
         await self._executor.reset()
 
-    # --- tools -------------------------------------------------------------------------
+    async def _perform(self, operation: Operation[Any, Any, Any], arguments: dict[str, Any]) -> Any:
+        checked = operation.validate(arguments, where=f"{operation.facade}()")
+        return await self._perform_validated(operation, checked)
 
-    async def list_tools(self) -> list[dict[str, Any]]:
-        """Every tool with its callables and their parameters."""
-        return await (await self._ready()).list_tools()
-
-    async def search_tools(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
-        """Tools that match `query`, best first."""
-        return await (await self._ready()).search_tools(query, limit)
-
-    # --- skills ------------------------------------------------------------------------
-
-    async def list_skills(self) -> list[dict[str, Any]]:
-        """Every skill: name, description, params, signature."""
-        return await (await self._ready()).skills.list()
-
-    async def search_skills(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
-        """Skills that match `query`, best first."""
-        return await (await self._ready()).skills.search(query, limit)
-
-    async def get_skill(self, name: str) -> dict[str, Any] | None:
-        """A skill with its source and parameters, or None if there is none."""
-        return await (await self._ready()).skills.get(name)
-
-    async def create_skill(
-        self, name: str, source: str, description: str | None = None
-    ) -> dict[str, Any]:
-        """Validate and save a skill (replacing one of the same name); return its summary."""
-        return await (await self._ready()).skills.create(name, source, description)
-
-    async def delete_skill(self, name: str) -> bool:
-        """Delete a skill; False if there was none."""
-        return await (await self._ready()).skills.delete(name)
+    async def _perform_validated(
+        self, operation: Operation[Any, Any, Any], arguments: Mapping[str, Any]
+    ) -> Any:
+        """Perform an operation whose arguments a model already checked (agent tools)."""
+        return await (await self._ready()).perform(operation, arguments)
 
     async def invoke_skill(self, name: str, /, **kwargs: Any) -> ExecutionResult:
         """Run a skill in the worker, like `skills.invoke(name, **kwargs)` in agent code.
@@ -288,59 +273,10 @@ class Session:
         The skill is agent code, so its failures come back in the result; an unknown name or
         arguments that cannot cross to the worker raise.
         """
-        host = await self._ready()
-        await host.skills.source(name)  # raises SkillNotFoundError / InvalidNameError
+        await self._skill_source(name)  # raises SkillNotFoundError / InvalidNameError
         if not is_exact(kwargs):
             raise InputError(
                 "skill arguments must be JSON values "
                 "(str, int, float, bool, None, bytes, lists, dicts)"
             )
         return await self.run(f"skills.invoke({name!r}, **{kwargs!r})")
-
-    # --- artifacts ---------------------------------------------------------------------
-
-    async def save_artifact(
-        self,
-        name: str,
-        data: Any,
-        description: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        ttl: float | None = None,
-    ) -> dict[str, Any]:
-        """Save str, bytes or a JSON value under `name`; return its record.
-
-        With `ttl` (seconds, positive) the artifact expires that long after this save.
-        """
-        host = await self._ready()
-        return await host.artifacts.save(name, data, description, metadata, ttl)
-
-    async def load_artifact(self, name: str) -> Any:
-        """The value saved under `name`; raise `ArtifactNotFoundError` if there is none."""
-        return await (await self._ready()).artifacts.load(name)
-
-    async def list_artifacts(self) -> list[dict[str, Any]]:
-        """Records of every artifact."""
-        return await (await self._ready()).artifacts.list()
-
-    async def delete_artifact(self, name: str) -> bool:
-        """Delete an artifact; False if there was none."""
-        return await (await self._ready()).artifacts.delete(name)
-
-    # --- deps --------------------------------------------------------------------------
-
-    async def list_deps(self) -> list[str]:
-        """The session's deps list."""
-        return await (await self._ready()).deps.list()
-
-    async def add_dep(self, spec: str) -> dict[str, Any]:
-        """Install a package into the workspace's environment and record it."""
-        return await (await self._ready()).deps.add(spec)
-
-    async def remove_dep(self, spec: str) -> dict[str, Any]:
-        """Remove a package from the deps list and uninstall it."""
-        return await (await self._ready()).deps.remove(spec)
-
-    async def sync_deps(self) -> dict[str, Any]:
-        """Install whatever on the deps list is missing."""
-        return await (await self._ready()).deps.sync()

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from py_code_mode._operations import Operation, SyncOperations
 from py_code_mode.errors import UsageError
 from py_code_mode.result import ExecutionResult
 from py_code_mode.session import Session
@@ -21,8 +22,10 @@ __all__ = ["SyncSession"]
 T = TypeVar("T")
 
 
-class SyncSession:
+class SyncSession(SyncOperations):
     """A blocking facade over `Session`; takes the same arguments.
+
+    Every operation of `Session` (`list_tools`, `create_skill`, ...) is here too, blocking.
 
     Use it as a context manager (``with SyncSession(storage=...) as session:``) or call
     `close()` when done. Do not call it from inside its own loop (a callback of `run`).
@@ -84,79 +87,12 @@ class SyncSession:
         """Forget every variable of agent code."""
         self._call(self._session.reset())
 
-    def list_tools(self) -> list[dict[str, Any]]:
-        """See `Session.list_tools`."""
-        return self._call(self._session.list_tools())
-
-    def search_tools(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
-        """See `Session.search_tools`."""
-        return self._call(self._session.search_tools(query, limit))
-
-    def list_skills(self) -> list[dict[str, Any]]:
-        """See `Session.list_skills`."""
-        return self._call(self._session.list_skills())
-
-    def search_skills(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
-        """See `Session.search_skills`."""
-        return self._call(self._session.search_skills(query, limit))
-
-    def get_skill(self, name: str) -> dict[str, Any] | None:
-        """See `Session.get_skill`."""
-        return self._call(self._session.get_skill(name))
-
-    def create_skill(
-        self, name: str, source: str, description: str | None = None
-    ) -> dict[str, Any]:
-        """See `Session.create_skill`."""
-        return self._call(self._session.create_skill(name, source, description))
-
-    def delete_skill(self, name: str) -> bool:
-        """See `Session.delete_skill`."""
-        return self._call(self._session.delete_skill(name))
-
     def invoke_skill(self, name: str, /, **kwargs: Any) -> ExecutionResult:
         """See `Session.invoke_skill`."""
         return self._call(self._session.invoke_skill(name, **kwargs))
 
-    def save_artifact(
-        self,
-        name: str,
-        data: Any,
-        description: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        ttl: float | None = None,
-    ) -> dict[str, Any]:
-        """See `Session.save_artifact`."""
-        return self._call(self._session.save_artifact(name, data, description, metadata, ttl=ttl))
-
-    def load_artifact(self, name: str) -> Any:
-        """See `Session.load_artifact`."""
-        return self._call(self._session.load_artifact(name))
-
-    def list_artifacts(self) -> list[dict[str, Any]]:
-        """See `Session.list_artifacts`."""
-        return self._call(self._session.list_artifacts())
-
-    def delete_artifact(self, name: str) -> bool:
-        """See `Session.delete_artifact`."""
-        return self._call(self._session.delete_artifact(name))
-
-    def list_deps(self) -> list[str]:
-        """See `Session.list_deps`."""
-        return self._call(self._session.list_deps())
-
-    def add_dep(self, spec: str) -> dict[str, Any]:
-        """See `Session.add_dep`."""
-        return self._call(self._session.add_dep(spec))
-
-    def remove_dep(self, spec: str) -> dict[str, Any]:
-        """See `Session.remove_dep`."""
-        return self._call(self._session.remove_dep(spec))
-
-    def sync_deps(self) -> dict[str, Any]:
-        """See `Session.sync_deps`."""
-        return self._call(self._session.sync_deps())
+    def _perform_sync(self, operation: Operation[Any, Any, Any], arguments: dict[str, Any]) -> Any:
+        return self._call(self._session._perform(operation, arguments))
 
 
 async def _make_session(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Session:

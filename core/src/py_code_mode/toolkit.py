@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from py_code_mode.errors import CodeModeError
+from py_code_mode._operations import Operation, operations, rejection
+from py_code_mode.errors import CodeModeError, InputError
 from py_code_mode.execution.base import OutputCallback
 from py_code_mode.portal import SessionPortal
 from py_code_mode.result import ExecutionResult
@@ -34,40 +35,30 @@ __all__ = [
     "explain_invalid_arguments",
 ]
 
-TOOL_NAMES = (
-    "run_code",
-    "list_tools",
-    "search_tools",
-    "list_skills",
-    "search_skills",
-    "get_skill",
-    "create_skill",
-    "delete_skill",
-    "list_artifacts",
-    "list_deps",
-    "add_dep",
-    "remove_dep",
+_AGENT_OPERATIONS: tuple[Operation[Any, Any, Any], ...] = tuple(
+    op for op in operations() if op.agent
 )
+"""The operations of the table that are agent tools too, named like the facade method."""
+
+TOOL_NAMES = ("run_code", *(op.facade for op in _AGENT_OPERATIONS))
 """Every agent-facing tool, in the order adapters present them."""
 
-_SKILL_WRITES = frozenset({"create_skill", "delete_skill"})
-_DEPS_WRITES = frozenset({"add_dep", "remove_dep"})
+_SKILL_WRITES = frozenset(
+    op.facade for op in _AGENT_OPERATIONS if op.namespace == "skills" and not op.read_only
+)
+_DEPS_WRITES = frozenset(
+    op.facade for op in _AGENT_OPERATIONS if op.namespace == "deps" and not op.read_only
+)
 
 
 # --- arguments ---------------------------------------------------------------------------
 
 
-class _Args(BaseModel):
+class RunCodeArgs(BaseModel):
+    """Arguments of `run_code`."""
+
     # Unknown arguments are errors: a model that misspells one must hear about it.
     model_config = ConfigDict(extra="forbid")
-
-
-class NoArgs(_Args):
-    """No arguments."""
-
-
-class RunCodeArgs(_Args):
-    """Arguments of `run_code`."""
 
     code: str = Field(description="Python source to run; the last expression is the result.")
     timeout: float | None = Field(
@@ -75,36 +66,6 @@ class RunCodeArgs(_Args):
         gt=0,
         description="Seconds before the run is interrupted; omit for the session's default.",
     )
-
-
-class SearchArgs(_Args):
-    """Arguments of `search_tools` and `search_skills`."""
-
-    query: str = Field(description="Words describing what you need, e.g. 'fetch a web page'.")
-    limit: int = Field(default=10, ge=1, le=100, description="The most results to return.")
-
-
-class SkillNameArgs(_Args):
-    """Arguments of `get_skill` and `delete_skill`."""
-
-    name: str = Field(description="The skill's name, as listed by list_skills.")
-
-
-class CreateSkillArgs(_Args):
-    """Arguments of `create_skill`."""
-
-    name: str = Field(description="A Python identifier, e.g. 'fetch_repo_stats'.")
-    source: str = Field(
-        description="Python source defining `def run(...)` or `async def run(...)`; "
-        "tools, skills and artifacts are in scope inside it."
-    )
-    description: str = Field(description="One line saying what the skill does and returns.")
-
-
-class PackageArgs(_Args):
-    """Arguments of `add_dep` and `remove_dep`."""
-
-    package: str = Field(description="A PEP 508 requirement such as 'pandas>=2' or 'requests'.")
 
 
 # --- results -----------------------------------------------------------------------------
@@ -260,19 +221,29 @@ def explain_invalid_arguments(tool: str, exc: ValidationError) -> str:
     Adapters whose framework validates before the tool runs (LangChain) use this too, so
     the model reads the same words in every adapter.
     """
-    problems = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "arguments"
-        problems.append(f"{where}: {error['msg']}")
-    return f"Invalid arguments for {tool}: " + "; ".join(problems)
+    error = rejection(exc, tool)
+    if type(error) is InputError:  # no validator named a more precise error
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
-_RUN_CODE_INTRO = """\
-Run Python in a persistent session; returns the last expression's value and what it \
-printed. Variables persist between calls; top-level await works. Do a whole task in one \
-program. In scope, no import: tools.<name>.<recipe>(**kw), tools.search(q); \
-skills.<name>(**kw), skills.search(q), skills.create(name=, source=, description=) \
-(source defines def run); artifacts.save(name, data)/load(name)/list(); deps.add("pkg")."""
+def _run_code_intro() -> str:
+    """The fixed part of `run_code`'s description; the namespace methods come from the table."""
+    methods: dict[str, list[str]] = {}
+    for op in operations():
+        if op.code:
+            methods.setdefault(op.namespace, []).append(op.name)
+    listed = ", ".join(f"{namespace}.{'/'.join(names)}" for namespace, names in methods.items())
+    return (
+        "Run Python in a persistent session; returns the last expression's value and what it "
+        "printed. Variables persist between calls; top-level await works. Do a whole task in "
+        "one program. In scope, no import: tools.<name>.<recipe>(**kw) runs a tool, "
+        f"skills.<name>(**kw) a saved skill (its source defines def run); also {listed}. "
+        "help(skills.create) shows a method's arguments."
+    )
+
+
+_RUN_CODE_INTRO = _run_code_intro()
 
 
 class Toolkit:
@@ -399,101 +370,33 @@ class Toolkit:
             run_code += "\n\n" + self._listing
         return [
             AgentTool("run_code", run_code, RunCodeArgs, self._run_code),
-            AgentTool(
-                "list_tools",
-                "List every tool callable from run_code as tools.<name>.<recipe>(...), with "
-                "its recipes and their parameters. Returns JSON.",
-                NoArgs,
-                self._plain(lambda _: self._session.list_tools()),
-                read_only=True,
-            ),
-            AgentTool(
-                "search_tools",
-                "Find tools for a task by keywords (name, description, tags, recipes), best "
-                "match first. Returns JSON like list_tools.",
-                SearchArgs,
-                self._plain(lambda a: self._session.search_tools(a.query, a.limit)),
-                read_only=True,
-            ),
-            AgentTool(
-                "list_skills",
-                "List saved skills (reusable workflows) with name, description and "
-                "parameters. Invoke one in run_code: skills.invoke('name', **kwargs). "
-                "Returns JSON.",
-                NoArgs,
-                self._plain(lambda _: self._session.list_skills()),
-                read_only=True,
-            ),
-            AgentTool(
-                "search_skills",
-                "Find saved skills for a task by keywords before writing new code, best "
-                "match first. Returns JSON like list_skills.",
-                SearchArgs,
-                self._plain(lambda a: self._session.search_skills(a.query, a.limit)),
-                read_only=True,
-            ),
-            AgentTool(
-                "get_skill",
-                "Show one skill in full: description, parameters and source. Returns JSON, "
-                "or an error if there is no such skill.",
-                SkillNameArgs,
-                self._get_skill,
-                read_only=True,
-            ),
-            AgentTool(
-                "create_skill",
-                "Save working code as a skill so later tasks can reuse it. The source must "
-                "define `def run(...)` or `async def run(...)`; tools, skills and artifacts "
-                "are in scope inside it, so skills can build on each other. Replaces a skill "
-                "of the same name. Returns the saved skill's summary as JSON.",
-                CreateSkillArgs,
-                self._create_skill,
-            ),
-            AgentTool(
-                "delete_skill",
-                "Delete a saved skill. Returns JSON true if it existed, false if not.",
-                SkillNameArgs,
-                self._delete_skill,
-            ),
-            AgentTool(
-                "list_artifacts",
-                "List saved artifacts (data kept across sessions) with name, description, "
-                "size, type and creation time. Load one in run_code: artifacts.load('name'). "
-                "Returns JSON.",
-                NoArgs,
-                self._plain(lambda _: self._session.list_artifacts()),
-                read_only=True,
-            ),
-            AgentTool(
-                "list_deps",
-                "List the Python packages configured for this session. Returns JSON.",
-                NoArgs,
-                self._plain(lambda _: self._session.list_deps()),
-                read_only=True,
-            ),
-            AgentTool(
-                "add_dep",
-                "Install a Python package for run_code (e.g. 'pandas>=2') and record it for "
-                "later sessions. Returns JSON saying what was installed.",
-                PackageArgs,
-                self._plain(lambda a: self._session.add_dep(a.package)),
-            ),
-            AgentTool(
-                "remove_dep",
-                "Remove a Python package from this session's list and uninstall it. Returns "
-                "JSON saying what was removed.",
-                PackageArgs,
-                self._plain(lambda a: self._session.remove_dep(a.package)),
-            ),
+            *(self._agent_tool(op) for op in _AGENT_OPERATIONS),
         ]
+
+    def _agent_tool(self, operation: Operation[Any, Any, Any]) -> AgentTool:
+        return AgentTool(
+            operation.facade,
+            f"{operation.description} The result is JSON.",
+            operation.agent_model,
+            self._performer(operation),
+            read_only=operation.read_only,
+        )
 
     # --- handlers ------------------------------------------------------------------------
 
-    def _plain(self, fetch: Callable[[Any], Awaitable[Any]]) -> Handler:
-        """A handler that returns what `fetch(args)` gives, as JSON text."""
+    def _performer(self, operation: Operation[Any, Any, Any]) -> Handler:
+        """A handler that performs `operation` and gives its result as JSON text."""
+        changes_listing = operation.namespace == "skills" and not operation.read_only
 
-        async def handler(args: Any, on_output: OutputCallback | None) -> ToolOutput:
-            data = await self._portal.call(lambda: fetch(args))
+        async def handler(args: BaseModel, on_output: OutputCallback | None) -> ToolOutput:
+            arguments = dict(args.__dict__)
+            if changes_listing:
+                self._stale = True
+            data = await self._portal.call(
+                lambda: self._session._perform_validated(operation, arguments)
+            )
+            if data is None and operation.agent_if_none is not None:
+                return ToolOutput(operation.agent_if_none.format(**arguments), is_error=True)
             return self._json(data)
 
         return handler
@@ -520,32 +423,6 @@ class Toolkit:
         return ToolOutput(
             render_result(result, self._options.max_output_chars), is_error=not result.is_ok
         )
-
-    async def _get_skill(self, args: SkillNameArgs, on_output: OutputCallback | None) -> ToolOutput:
-        skill = await self._portal.call(lambda: self._session.get_skill(args.name))
-        if skill is None:
-            return ToolOutput(
-                f"SkillNotFoundError: no skill named {args.name!r}; list_skills or "
-                "search_skills shows the skills there are",
-                is_error=True,
-            )
-        return self._json(skill)
-
-    async def _create_skill(
-        self, args: CreateSkillArgs, on_output: OutputCallback | None
-    ) -> ToolOutput:
-        self._stale = True
-        return self._json(
-            await self._portal.call(
-                lambda: self._session.create_skill(args.name, args.source, args.description)
-            )
-        )
-
-    async def _delete_skill(
-        self, args: SkillNameArgs, on_output: OutputCallback | None
-    ) -> ToolOutput:
-        self._stale = True
-        return self._json(await self._portal.call(lambda: self._session.delete_skill(args.name)))
 
 
 def render_result(result: ExecutionResult, limit: int) -> str:

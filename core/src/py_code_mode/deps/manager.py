@@ -14,6 +14,7 @@ from typing import Any, Literal
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from py_code_mode._params import Package
 from py_code_mode.deps.installer import Installer
 from py_code_mode.deps.requirements import normalize, parse_requirement
 from py_code_mode.errors import InvalidRequirementError
@@ -47,23 +48,24 @@ class DepsManager:
         """The requirement lines of the deps list, in order."""
         return await self._storage.list_deps()
 
-    async def add(self, spec: Any) -> dict[str, Any]:
+    async def add(self, package: Package) -> dict[str, Any]:
         """Install a requirement and then record it in the deps list.
 
         A requirement the target already satisfies is recorded without installing, so the
         workspace keeps needing it.
 
         Args:
-            spec: A requirement from agent code, e.g. ``"pandas>=2"``.
+            package: A requirement from agent code, e.g. ``"pandas>=2"``.
 
         Returns:
             ``{"requirement": <canonical line>, "status": "installed" | "already_present"}``.
 
         Raises:
-            InvalidRequirementError: `spec` is not an allowed requirement; nothing changed.
+            InvalidRequirementError: `package` is not an allowed requirement; nothing
+                changed.
             DepsInstallError: The install failed; the deps list was left as it was.
         """
-        req = parse_requirement(spec)
+        req = parse_requirement(package)
         line = normalize(req)
         async with self._lock:
             status: _AddStatus = "already_present"
@@ -73,21 +75,23 @@ class DepsManager:
             await self._storage.add_dep(line)
         return {"requirement": line, "status": status}
 
-    async def remove(self, spec: Any) -> dict[str, Any]:
+    async def remove(self, package: Package) -> dict[str, Any]:
         """Uninstall a distribution from the target and drop it from the deps list.
 
         Args:
-            spec: A name, or a requirement whose name is used (``"pandas>=2"`` -> pandas).
+            package: A name, or a requirement whose name is used (``"pandas>=2"`` ->
+                pandas).
 
         Returns:
             ``{"requirement": <canonical name>, "removed": <it was in the list>,
             "uninstalled": <it was in the target>}``.
 
         Raises:
-            InvalidRequirementError: `spec` is not an allowed requirement; nothing changed.
+            InvalidRequirementError: `package` is not an allowed requirement; nothing
+                changed.
             DepsInstallError: The uninstall failed; the deps list was left as it was.
         """
-        name = canonicalize_name(parse_requirement(spec).name)
+        name = canonicalize_name(parse_requirement(package).name)
         async with self._lock:
             uninstalled = name in self._installer.installed()
             if uninstalled:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -26,6 +26,9 @@ class WorkerContext:
     """The worker's working directory: the workspace."""
     import_paths: Sequence[str] = field(default_factory=tuple)
     """Directories to make importable in the worker (the workspace's installed deps)."""
+    operations: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    """The namespace methods agent code gets, as plain data (`Operation.spec`): the worker
+    builds its proxies from these, so it needs nothing of the host's code to do so."""
 
 
 class Executor(Protocol):

@@ -195,7 +195,15 @@ class InProcessExecutor:
         assert self._context is not None and self._loop is not None
         channel = DirectChannel(self._context.handler, self._loop)
         return _AgentThread(
-            Engine(build_namespaces(channel, self._context.import_paths)), self._router
+            Engine(
+                build_namespaces(
+                    channel,
+                    self._context.import_paths,
+                    # A copy, as a pipe would give: agent code may poke at its proxies.
+                    protocol.roundtrip(list(self._context.operations)),
+                )
+            ),
+            self._router,
         )
 
     async def run(

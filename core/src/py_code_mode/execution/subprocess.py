@@ -118,6 +118,7 @@ class _Worker:
                 str(child_read),
                 str(child_write),
                 json.dumps(list(context.import_paths)),
+                json.dumps(list(context.operations)),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out_write,
                 stderr=err_write,

@@ -31,78 +31,130 @@ if TYPE_CHECKING:
     from py_code_mode.runtime.channel import Channel
 
 
-class _Request(AsyncCapable):
-    """A namespace method: its binder gives the signature and builds the request's args."""
+class _Method(AsyncCapable):
+    """A namespace method, built from its operation's spec: one request per call.
+
+    The spec (`py_code_mode._operations.Operation.spec`) is plain data from the host: the
+    verb, the parameters with their defaults and annotations, and the description. Binding
+    follows Python's rules, so a wrong call is a `TypeError` here; the host validates the
+    values. ``help()`` and ``inspect.signature`` show the real signature, built only when
+    asked for, since `inspect` costs the worker's start more than the whole runtime.
+    """
 
     def __init__(
-        self,
-        channel: Channel,
-        verb: str,
-        binder: Callable[..., dict[str, Any]],
-        after: Callable[[], None] | None = None,
+        self, channel: Channel, spec: dict[str, Any], after: Callable[[], None] | None = None
     ) -> None:
         self._channel = channel
-        self._verb = verb
-        self._binder = binder
+        self._verb = spec["verb"]
+        self._params: list[list[Any]] = spec["params"]
+        self._returns: str = spec["returns"]
         self._after = after
-        self.__wrapped__ = binder  # inspect.signature() and help() follow this
-        self.__doc__ = binder.__doc__
+        self.__name__ = spec["name"]
+        self.__qualname__ = spec["verb"]
+        self.__doc__ = spec["doc"]
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's arguments by name, or the `TypeError` Python would raise."""
+        where = self.__qualname__
+        positional = [p[0] for p in self._params if not p[4]]
+        if len(args) > len(positional):
+            raise TypeError(
+                f"{where}() takes {len(positional)} positional argument(s) but {len(args)} "
+                "were given"
+            )
+        bound = dict(zip(positional, args, strict=False))
+        names = [p[0] for p in self._params]
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(
+                    f"{where}() got an unexpected keyword argument {key!r}; its arguments "
+                    f"are {', '.join(names) or 'none'}"
+                )
+            if key in bound:
+                raise TypeError(f"{where}() got multiple values for argument {key!r}")
+            bound[key] = value
+        missing = [p[0] for p in self._params if p[2] and p[0] not in bound]
+        if missing:
+            raise TypeError(
+                f"{where}() missing required argument(s): {', '.join(map(repr, missing))}"
+            )
+        return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        value = self._channel.request(self._verb, self._binder(*args, **kwargs))
+        """Make the request and block until the host answers."""
+        value = self._channel.request(self._verb, self._bind(args, kwargs))
         if self._after is not None:
             self._after()
         return value
 
     async def call_async(self, *args: Any, **kwargs: Any) -> Any:
         """Same call, awaitable: several can run at once under `asyncio.gather`."""
-        value = await self._channel.request_async(self._verb, self._binder(*args, **kwargs))
+        value = await self._channel.request_async(self._verb, self._bind(args, kwargs))
         if self._after is not None:
             self._after()
         return value
+
+    def __get__(self, instance: Any, owner: Any = None) -> _Method:
+        # A method-like descriptor is what pydoc documents as a routine, with its signature.
+        return self
+
+    @property
+    def __signature__(self) -> Any:
+        # Imported here: only help() and inspect ask for this, and importing `inspect`
+        # would cost every worker's start more than the whole runtime does.
+        import inspect
+
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return inspect.Signature(
+            [
+                inspect.Parameter(
+                    name,
+                    kinds[keyword_only],
+                    default=inspect.Parameter.empty if required else default,
+                    annotation=_Shown(annotation),
+                )
+                for name, annotation, required, default, keyword_only in self._params
+            ],
+            return_annotation=_Shown(self._returns),
+        )
+
+    def brief(self) -> str:
+        """``name(required, optional=default)``, for the namespace's repr."""
+        shown = [p[0] if p[2] else f"{p[0]}={p[3]!r}" for p in self._params]
+        return f"{self.__name__}({', '.join(shown)})"
 
     def __repr__(self) -> str:
         return f"<{self._verb}>"
 
 
-# Binders: the public signatures of the namespace methods. Each returns the request's args.
+class _Shown(str):
+    """An annotation as text that signatures show without quotes: ``str | None``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
-def _no_args() -> dict[str, Any]:
-    return {}
+class _Namespace:
+    """A namespace whose methods come from the host's operation specs."""
 
+    _extras: tuple[str, ...] = ()
+    """What the namespace offers beyond its operations, for its repr."""
 
-def _query(query: str, limit: int = 10) -> dict[str, Any]:
-    return {"query": query, "limit": limit}
+    def __init__(self, name: str, channel: Channel, specs: Sequence[dict[str, Any]]) -> None:
+        self._name = name
+        self._methods = [_Method(channel, spec, self._after(spec)) for spec in specs]
+        for method in self._methods:
+            setattr(self, method.__name__, method)
 
+    def _after(self, spec: dict[str, Any]) -> Callable[[], None] | None:
+        """What to do in the worker once the operation has been performed."""
+        return None
 
-def _name(name: str) -> dict[str, Any]:
-    return {"name": name}
-
-
-def _skill_create(name: str, source: str, description: str | None = None) -> dict[str, Any]:
-    return {"name": name, "source": source, "description": description}
-
-
-def _artifact_save(
-    name: str,
-    data: Any,
-    description: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    ttl: float | None = None,
-) -> dict[str, Any]:
-    """Save str, bytes or JSON data under `name`; with `ttl` (seconds) it expires then."""
-    return {
-        "name": name,
-        "data": data,
-        "description": description,
-        "metadata": metadata,
-        "ttl": ttl,
-    }
-
-
-def _spec(spec: str) -> dict[str, Any]:
-    return {"spec": spec}
+    def __repr__(self) -> str:
+        listed = [method.brief() for method in self._methods] + list(self._extras)
+        return f"<{self._name}: {', '.join(listed)}>"
 
 
 class ToolCall(AsyncCapable):
@@ -146,21 +198,19 @@ class Tool(ToolCall):
         return ToolCall(self._channel, self._tool, recipe)
 
 
-class Tools:
+class Tools(_Namespace):
     """CLI commands and other capabilities of the host, as Python callables."""
 
-    def __init__(self, channel: Channel) -> None:
+    _extras = ("<name>.<recipe>(**kwargs)",)
+
+    def __init__(self, channel: Channel, specs: Sequence[dict[str, Any]]) -> None:
         self._channel = channel
-        self.list = _Request(channel, "tools.list", _no_args)
-        self.search = _Request(channel, "tools.search", _query)
+        super().__init__("tools", channel, specs)
 
     def __getattr__(self, name: str) -> Tool:
         if name.startswith("_"):
             raise AttributeError(name)
         return Tool(self._channel, name, None)
-
-    def __repr__(self) -> str:
-        return "<tools: tools.list(), tools.search(query), tools.<name>.<recipe>(**kwargs)>"
 
 
 class SkillInvoker(AsyncCapable):
@@ -196,18 +246,21 @@ class SkillInvoker(AsyncCapable):
         return result
 
 
-class Skills:
+class Skills(_Namespace):
     """Reusable workflows: saved Python functions, found by search, composable."""
 
-    def __init__(self, channel: Channel, scope: Callable[[], dict[str, Any]]) -> None:
+    _extras = ("invoke(name, **kwargs)", "<name>(**kwargs)")
+
+    def __init__(
+        self,
+        channel: Channel,
+        specs: Sequence[dict[str, Any]],
+        scope: Callable[[], dict[str, Any]],
+    ) -> None:
         self._channel = channel
         self._scope = scope
         self._compiled: dict[tuple[str, str], Callable[..., Any]] = {}
-        self.list = _Request(channel, "skills.list", _no_args)
-        self.search = _Request(channel, "skills.search", _query)
-        self.get = _Request(channel, "skills.get", _name)
-        self.create = _Request(channel, "skills.create", _skill_create)
-        self.delete = _Request(channel, "skills.delete", _name)
+        super().__init__("skills", channel, specs)
         self.invoke = SkillInvoker(self)
 
     def load(self, name: str) -> Callable[..., Any]:
@@ -234,44 +287,27 @@ class Skills:
             raise AttributeError(name)
         return SkillInvoker(self, name)
 
-    def __repr__(self) -> str:
-        return "<skills: list(), search(q), get(name), create(name, source), invoke(name, **kw)>"
 
-
-class Artifacts:
+class Artifacts(_Namespace):
     """Data that outlives the session: str, bytes and JSON values come back exactly."""
 
-    def __init__(self, channel: Channel) -> None:
-        self.save = _Request(channel, "artifacts.save", _artifact_save)
-        self.load = _Request(channel, "artifacts.load", _name)
-        self.list = _Request(channel, "artifacts.list", _no_args)
-        self.delete = _Request(channel, "artifacts.delete", _name)
-        self.exists = _Request(channel, "artifacts.exists", _name)
 
-    def __repr__(self) -> str:
-        return (
-            "<artifacts: save(name, data, ttl=None), load(name), list(), delete(name), "
-            "exists(name)>"
-        )
-
-
-class Deps:
+class Deps(_Namespace):
     """Python packages for this session, installed into the workspace's own environment."""
 
-    def __init__(self, channel: Channel, paths: Sequence[str]) -> None:
+    def __init__(
+        self, channel: Channel, specs: Sequence[dict[str, Any]], paths: Sequence[str]
+    ) -> None:
         self._paths = list(paths)
-        self.list = _Request(channel, "deps.list", _no_args)
-        self.add = _Request(channel, "deps.add", _spec, after=self.refresh)
-        self.remove = _Request(channel, "deps.remove", _spec, after=self.refresh)
-        self.sync = _Request(channel, "deps.sync", _no_args, after=self.refresh)
+        super().__init__("deps", channel, specs)
+
+    def _after(self, spec: dict[str, Any]) -> Callable[[], None] | None:
+        return None if spec["read_only"] else self.refresh
 
     def refresh(self) -> None:
         """Make freshly installed packages importable without a restart."""
         add_import_paths(self._paths)
         importlib.invalidate_caches()
-
-    def __repr__(self) -> str:
-        return "<deps: list(), add(spec), remove(spec), sync()>"
 
 
 def add_import_paths(paths: Sequence[str]) -> None:
@@ -290,11 +326,24 @@ def add_import_paths(paths: Sequence[str]) -> None:
         sys.path.insert(index, path)
 
 
-def build_namespaces(channel: Channel, paths: Sequence[str]) -> dict[str, Any]:
-    """The four namespaces bound to one channel, as they appear in agent globals."""
+def build_namespaces(
+    channel: Channel, paths: Sequence[str], operations: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """The four namespaces bound to one channel, as they appear in agent globals.
+
+    `operations` are the specs of the namespace methods, as the host sends them.
+    """
+    specs: dict[str, list[dict[str, Any]]] = {
+        "tools": [],
+        "skills": [],
+        "artifacts": [],
+        "deps": [],
+    }
+    for spec in operations:
+        specs[spec["namespace"]].append(spec)
     scope: dict[str, Any] = {}
-    scope["tools"] = Tools(channel)
-    scope["skills"] = Skills(channel, lambda: scope)
-    scope["artifacts"] = Artifacts(channel)
-    scope["deps"] = Deps(channel, paths)
+    scope["tools"] = Tools(channel, specs["tools"])
+    scope["skills"] = Skills(channel, specs["skills"], lambda: scope)
+    scope["artifacts"] = Artifacts("artifacts", channel, specs["artifacts"])
+    scope["deps"] = Deps(channel, specs["deps"], paths)
     return scope

@@ -1,6 +1,8 @@
 """The subprocess worker: runs agent code on its main thread, asks the host for the rest.
 
-Started by `SubprocessExecutor` as ``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON``.
+Started by `SubprocessExecutor` as
+``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON``, the last being
+the specs of the namespace methods (`py_code_mode._operations.operation_specs`).
 The channel is the two inherited descriptors; stdin is closed and stdout/stderr belong to
 agent code and whatever it spawns. The engine flushes both before the result is sent, so the
 host finds a run's whole output in the pipes when the result arrives.
@@ -74,11 +76,12 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
 
 def main(argv: list[str]) -> None:
     """Entry point: wire the channel, the namespaces and the engine, then serve."""
-    read_fd, write_fd, paths = int(argv[0]), int(argv[1]), jsoncodec.loads(argv[2])
+    read_fd, write_fd = int(argv[0]), int(argv[1])
+    paths, operations = jsoncodec.loads(argv[2]), jsoncodec.loads(argv[3])
     add_import_paths(paths)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = PipeChannel(read_fd, write_fd)
-    engine = Engine(build_namespaces(channel, paths))
+    engine = Engine(build_namespaces(channel, paths, operations))
     serve(channel, engine)
     # The host has gone: nobody will ever read our results. Leave at once, even if agent
     # code has started non-daemon threads.

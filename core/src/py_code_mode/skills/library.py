@@ -5,22 +5,13 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from py_code_mode import _names
+from py_code_mode._params import Description, Limit, Query, SkillName, SkillSource
 from py_code_mode._ranking import Document, rank
 from py_code_mode.errors import InputError, SkillNotFoundError
 from py_code_mode.skills.model import Skill
 from py_code_mode.storage.base import Storage, StoredSkill, utc_now
 
 _SEARCH_WEIGHTS = {"name": 3.0, "description": 2.0, "docstring": 1.0, "params": 1.0}
-
-
-def check_query(query: Any, limit: Any) -> tuple[str, int]:
-    """Validate search arguments from agent code."""
-    if not isinstance(query, str):
-        raise InputError(f"search query must be a string, got {type(query).__name__}")
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise InputError(f"search limit must be a whole number >= 1, got {limit!r}")
-    return query, limit
 
 
 class SkillLibrary:
@@ -50,9 +41,8 @@ class SkillLibrary:
         """Summaries of every skill."""
         return [skill.summary() for skill in await self.all()]
 
-    async def search(self, query: Any, limit: Any = 10) -> builtins.list[dict[str, Any]]:
+    async def search(self, query: Query, limit: Limit = 10) -> builtins.list[dict[str, Any]]:
         """The skills that best match `query`, best first."""
-        query, limit = check_query(query, limit)
         skills = {skill.name: skill for skill in await self.all()}
         documents = [
             Document(
@@ -68,27 +58,27 @@ class SkillLibrary:
         ]
         return [skills[key].summary() for key in rank(query, documents, _SEARCH_WEIGHTS, limit)]
 
-    async def get(self, name: Any) -> dict[str, Any] | None:
+    async def get(self, name: SkillName) -> dict[str, Any] | None:
         """The skill in full, with its source, or None if there is none."""
-        stored = await self._storage.get_skill(_names.skill_name(name))
+        stored = await self._storage.get_skill(name)
         skill = self._parse(stored) if stored is not None else None
         return skill.details() if skill is not None else None
 
-    async def source(self, name: Any) -> str:
+    async def source(self, name: SkillName) -> str:
         """The source of a skill to run; raise `SkillNotFoundError` if absent."""
-        stored = await self._storage.get_skill(_names.skill_name(name))
+        stored = await self._storage.get_skill(name)
         if stored is None or self._parse(stored) is None:
             available = [skill.name for skill in await self.all()]
             shown = ", ".join(available[:20]) or "none yet"
             raise SkillNotFoundError(f"Skill not found: {name!r}. Available: {shown}")
         return stored.source
 
-    async def create(self, name: Any, source: Any, description: Any = None) -> dict[str, Any]:
+    async def create(
+        self, name: SkillName, source: SkillSource, description: Description = None
+    ) -> dict[str, Any]:
         """Validate, then store, replacing any skill of that name; nothing is written if invalid."""
         skill = Skill.from_source(name, source, description)
-        explicit = (
-            description.strip() if isinstance(description, str) and description.strip() else None
-        )
+        explicit = description.strip() if description and description.strip() else None
         now = utc_now()
         await self._storage.save_skill(
             StoredSkill(
@@ -102,6 +92,6 @@ class SkillLibrary:
         )
         return skill.summary()
 
-    async def delete(self, name: Any) -> bool:
+    async def delete(self, name: SkillName) -> bool:
         """Delete a skill; False if there was none."""
-        return await self._storage.delete_skill(_names.skill_name(name))
+        return await self._storage.delete_skill(name)
