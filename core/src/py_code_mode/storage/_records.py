@@ -86,10 +86,3 @@ def info_from_entry(
         metadata=user_metadata,
         expires_at=expires_at(entry),
     )
-
-
-def not_found(name: str, available: list[str]) -> str:
-    """The message for a missing artifact: what there is instead."""
-    shown = ", ".join(repr(n) for n in available[:10]) or "none yet"
-    more = f" and {len(available) - 10} more" if len(available) > 10 else ""
-    return f"Artifact {name!r} not found. Available: {shown}{more}"

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from py_code_mode.errors import ArtifactNotFoundError
+
 DataType = Literal["bytes", "text", "json"]
 
 
@@ -28,6 +30,13 @@ def utc_after(seconds: float) -> str:
 def seconds_until(timestamp: str) -> float:
     """Seconds from now until an ISO-8601 timestamp (negative once it has passed)."""
     return (datetime.fromisoformat(timestamp) - datetime.now(UTC)).total_seconds()
+
+
+def artifact_not_found(name: str, available: list[str]) -> ArtifactNotFoundError:
+    """The error for a missing artifact, naming what there is instead."""
+    shown = ", ".join(repr(n) for n in available[:10]) or "none yet"
+    more = f" and {len(available) - 10} more" if len(available) > 10 else ""
+    return ArtifactNotFoundError(f"Artifact {name!r} not found. Available: {shown}{more}")
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,12 @@ from packaging.utils import canonicalize_name
 
 from py_code_mode import _names
 from py_code_mode.errors import (
-    ArtifactNotFoundError,
     InvalidNameError,
     StorageError,
     ToolDefinitionError,
 )
 from py_code_mode.storage import _records
-from py_code_mode.storage.base import ArtifactInfo, StoredSkill, utc_now
+from py_code_mode.storage.base import ArtifactInfo, StoredSkill, artifact_not_found, utc_now
 from py_code_mode.tools.definition import parse_definition
 
 __all__ = ["FileStorage"]
@@ -391,7 +390,7 @@ class FileStorage:
             payload = path.read_bytes()
             info = self._info(name, entry, path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise ArtifactNotFoundError(_records.not_found(name, self._names())) from None
+            raise artifact_not_found(name, self._names()) from None
         return info, payload
 
     async def artifact_exists(self, name: str) -> bool:

@@ -32,14 +32,19 @@ from packaging.utils import canonicalize_name
 
 from py_code_mode import _names
 from py_code_mode.errors import (
-    ArtifactNotFoundError,
     InvalidNameError,
     StorageError,
     ToolDefinitionError,
     UsageError,
 )
 from py_code_mode.storage import _records
-from py_code_mode.storage.base import ArtifactInfo, StoredSkill, seconds_until, utc_now
+from py_code_mode.storage.base import (
+    ArtifactInfo,
+    StoredSkill,
+    artifact_not_found,
+    seconds_until,
+    utc_now,
+)
 from py_code_mode.storage.redis_keys import DEFAULT_PREFIX, RedisKeys
 from py_code_mode.tools.definition import parse_definition
 
@@ -402,7 +407,7 @@ class RedisStorage:
             raise self._failed(exc) from exc
         if payload is None:
             available = [info.name for info in await self.list_artifacts()]
-            raise ArtifactNotFoundError(_records.not_found(name, available))
+            raise artifact_not_found(name, available)
         entry = _records.as_entry(_json(raw_entry))
         return self._info(name, entry, payload), payload
 
