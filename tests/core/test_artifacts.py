@@ -123,3 +123,25 @@ async def test_lone_surrogates_in_text_and_json_round_trip_exactly(session: Sess
         "[artifacts.load('t') == 'a\\ud800b', artifacts.load('j') == {'k': ['\\udc80']}]"
     )
     assert result.value == [True, True], result.error
+
+
+async def test_info_tells_what_is_known_of_an_artifact_without_loading_it(
+    session: Session,
+) -> None:
+    await session.save_artifact("report.txt", "hello", description="greeting", ttl=3600)
+    result = await session.run("artifacts.info('report.txt')")
+    assert result.error is None
+    info = result.value
+    assert info == await session.artifact_info("report.txt")
+    assert (info["name"], info["type"], info["size"], info["description"]) == (
+        "report.txt",
+        "text",
+        5,
+        "greeting",
+    )
+    assert info["created_at"] and info["expires_at"] > info["created_at"]
+    missing = await session.run("artifacts.info('nope')")
+    assert "ArtifactNotFoundError" in (missing.error or "")
+    assert "'report.txt'" in (missing.error or "")  # says what there is instead
+    with pytest.raises(InvalidNameError):
+        await session.artifact_info("../etc/passwd")

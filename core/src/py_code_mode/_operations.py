@@ -394,6 +394,13 @@ class Operations:
         description="The value saved under a name; ArtifactNotFoundError if there is none.",
         read_only=True,
     )
+    artifact_info = Operation(
+        "artifacts.info",
+        ArtifactStore.info,
+        description="What is known of an artifact without loading it: size, type, "
+        "description, metadata, when it was saved and when it expires.",
+        read_only=True,
+    )
     list_artifacts = Operation(
         "artifacts.list",
         ArtifactStore.list,

@@ -13,7 +13,14 @@ from typing import Any
 from py_code_mode._params import ArtifactData, ArtifactName, Description, Metadata, Ttl
 from py_code_mode.errors import ArtifactDataError, InputError
 from py_code_mode.runtime.protocol import is_exact
-from py_code_mode.storage.base import ArtifactInfo, DataType, Storage, utc_after, utc_now
+from py_code_mode.storage.base import (
+    ArtifactInfo,
+    DataType,
+    Storage,
+    artifact_not_found,
+    utc_after,
+    utc_now,
+)
 
 MAX_TTL_SECONDS = 100 * 365 * 24 * 3600
 """The longest TTL an artifact may have; beyond it, save without one."""
@@ -122,6 +129,14 @@ class ArtifactStore:
         """The value saved under `name`; raise `ArtifactNotFoundError` if there is none."""
         info, payload = await self._storage.load_artifact(name)
         return decode(payload, info.data_type, info.name)
+
+    async def info(self, name: ArtifactName) -> dict[str, Any]:
+        """An artifact's record without its data; raise `ArtifactNotFoundError` if absent."""
+        infos = await self._storage.list_artifacts()
+        for info in infos:
+            if info.name == name:
+                return info.to_dict()
+        raise artifact_not_found(name, [info.name for info in infos])
 
     async def list(self) -> list[dict[str, Any]]:
         """Records of every artifact, sorted by name."""
