@@ -374,6 +374,35 @@ async def test_clients_of_the_handshake_era_hear_that_the_tools_changed(workspac
             await changed.wait()
 
 
+async def test_a_skill_made_inside_run_code_announces_the_changed_tool_list(
+    workspace: Path,
+) -> None:
+    notices: list[object] = []
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            notices.append(message)
+            changed.set()
+
+    server = create_server(lambda: Session(FileStorage(workspace), InProcessExecutor()))
+    with anyio.fail_after(WAIT):
+        async with Client(server, mode="legacy", message_handler=on_message) as client:
+            await client.list_tools()
+            looked = await client.call_tool("run_code", {"code": "skills.list()"})
+            assert not looked.is_error
+            await client.list_tools()  # a round trip after the call: its notice would be in
+            assert notices == []
+            made = await client.call_tool(
+                "run_code",
+                {"code": f"skills.create(name='double', source={DOUBLE!r}, description='D')"},
+            )
+            assert not made.is_error
+            await changed.wait()
+            listed = await client.list_tools()
+    assert "- double(" in (listed.tools[0].description or "")
+
+
 class BuggyExecutor(InProcessExecutor):
     """An executor whose `run` fails the way a bug would: not with one of our errors."""
 

@@ -246,3 +246,33 @@ async def test_listing_sees_skills_made_outside_the_toolkit(toolkit: Toolkit) ->
     assert not toolkit.stale  # code that never names skills cannot change them
     await toolkit.call("run_code", {"code": "skills.delete('outside')"})
     assert toolkit.stale
+
+
+async def test_a_skill_made_by_code_that_never_spells_skills_makes_the_listing_stale(
+    toolkit: Toolkit,
+) -> None:
+    # Staleness comes from the storage's revision, not from reading the code.
+    await toolkit.list()
+    hidden = (
+        "ns = globals()['sk' + 'ills']\n"
+        f"getattr(ns, 'cre' + 'ate')(name='hidden', source={ADD!r}, description='Hidden.')"
+    )
+    changes = toolkit.changes
+    assert not (await toolkit.call("run_code", {"code": hidden})).is_error
+    assert toolkit.stale and toolkit.changes == changes + 1
+    assert "- hidden(" in (await toolkit.list())[0].description
+    assert not toolkit.stale
+    await toolkit.call("run_code", {"code": "skills.list(); skills.search('x')"})
+    assert not toolkit.stale and toolkit.changes == changes + 1  # naming skills is not writing
+
+
+async def test_a_change_by_another_host_is_noticed_after_a_call_that_can_write(
+    tmp_path: Path,
+) -> None:
+    async with _session(tmp_path) as first, _session(tmp_path) as second:
+        toolkit = Toolkit(first)
+        await toolkit.list()
+        await second.create_skill("elsewhere", ADD, "Made by another host.")
+        assert not toolkit.stale  # nothing asked the storage yet
+        await toolkit.call("run_code", {"code": "1"})
+        assert toolkit.stale

@@ -28,7 +28,7 @@ from py_code_mode.storage.base import ArtifactInfo, Storage, StoredSkill
 from py_code_mode.tools.registry import ToolRegistry
 
 from tests.core.test_artifacts import VALUES as SESSION_VALUES
-from tests.storage.conftest import Backend
+from tests.storage.conftest import PREFIX, Backend
 
 pytestmark = pytest.mark.anyio
 
@@ -325,6 +325,65 @@ async def test_tool_definitions_load_as_they_were_stored(backend: Backend) -> No
     assert [data for _, data in loaded] == [TOOL, second]
     registry = ToolRegistry.from_definitions(loaded)
     assert registry.names() == ["echo", "zecho"]
+
+
+async def test_tool_definitions_are_saved_and_deleted_through_the_protocol(
+    storage: Storage,
+) -> None:
+    await storage.open()
+    await storage.save_tool_definition(TOOL)
+    assert [data for _, data in await storage.load_tool_definitions()] == [TOOL]
+    assert await storage.delete_tool_definition("echo") is True
+    assert await storage.delete_tool_definition("echo") is False
+    assert await storage.load_tool_definitions() == []
+
+
+# --- the revision: what tells a listing to read again ---------------------------------------
+
+
+def _same_place(backend: Backend) -> Storage:
+    """A second storage on the backend's place, as another host would open it."""
+    if backend.kind == "file":
+        return FileStorage(backend.location)
+    return RedisStorage(url=backend.location, prefix=PREFIX)
+
+
+async def test_the_revision_moves_with_every_skill_and_tool_write_and_only_then(
+    backend: Backend,
+) -> None:
+    storage, other = backend.storage, _same_place(backend)
+    try:
+        await storage.open()
+        start = await storage.revision()
+        assert await storage.revision() == start
+        await storage.save_artifact(ArtifactInfo(name="a", data_type="text", size=1), b"x")
+        await storage.add_dep("attrs")
+        assert await storage.revision() == start  # artifacts and deps are not listed
+        seen = [start]
+        skill = StoredSkill(name="double", source="def run(n):\n    return 2 * n\n")
+        writes: list[Callable[[], Awaitable[object]]] = [
+            lambda: storage.save_skill(skill),
+            lambda: storage.save_skill(skill),  # the same again, within the same instant
+            lambda: storage.delete_skill("double"),
+            lambda: storage.save_tool_definition(TOOL),
+            lambda: storage.delete_tool_definition("echo"),
+        ]
+        for write in writes:
+            await write()
+            revision = await storage.revision()
+            assert revision not in seen
+            assert await other.revision() == revision  # another host sees the same
+            seen.append(revision)
+    finally:
+        await other.close()
+
+
+async def test_a_skill_file_added_by_hand_moves_the_revision(tmp_path: Path) -> None:
+    storage = FileStorage(tmp_path)
+    await storage.open()
+    before = await storage.revision()
+    (storage.skills_dir / "by_hand.py").write_text("def run():\n    return 1\n")
+    assert await storage.revision() != before
 
 
 # --- both backends, one workspace description ---------------------------------------------

@@ -36,7 +36,15 @@ from py_code_mode.tools.service import ToolService
 
 __all__ = ["Session"]
 
-_STORAGE_METHODS = ("list_skills", "save_artifact", "load_tool_definitions", "list_deps", "close")
+_STORAGE_METHODS = (
+    "open",
+    "revision",
+    "list_skills",
+    "save_artifact",
+    "load_tool_definitions",
+    "list_deps",
+    "close",
+)
 _EXECUTOR_METHODS = ("start", "run", "reset", "close")
 
 
@@ -187,8 +195,7 @@ class Session(AsyncOperations):
                 raise
 
     async def _start(self) -> None:
-        if isinstance(self._storage, FileStorage):
-            await asyncio.to_thread(self._storage.ensure_layout)
+        await self._storage.open()
         cwd = self._storage.root or Path.cwd()
         target = self._installer.target
         await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)

@@ -251,8 +251,9 @@ class Toolkit:
 
     The `run_code` description lists the session's tools and skills; it is re-read by
     `list()` (adapters call it when their framework asks for tools, once per model turn)
-    and by `refresh()`. `stale` says whether a call through this toolkit may have changed
-    the listing since, for adapters that update descriptions between listings.
+    and by `refresh()`. `stale` says whether the listing has changed since, as the
+    storage's revision tells after each call that can write, for adapters that update
+    descriptions between listings.
     """
 
     def __init__(
@@ -273,7 +274,9 @@ class Toolkit:
         self._options = options or ToolkitOptions()
         self._portal = portal or SessionPortal(session)
         self._listing: str | None = None
-        self._stale = True
+        self._seen: str | None = None  # the storage's revision when the listing was read
+        self._known: str | None = None  # the revision last observed
+        self._changes = 0
         self._tools = {tool.name: tool for tool in self._build()}
 
     @property
@@ -309,12 +312,23 @@ class Toolkit:
 
     @property
     def stale(self) -> bool:
-        """Whether a call through this toolkit may have changed the `run_code` listing.
+        """Whether the `run_code` listing is out of date, until the next `refresh()`.
 
-        Changes made elsewhere (the session's facade, another host) are seen by the next
-        `list()` or `refresh()`, not here.
+        True before the first listing, and once a call through this toolkit that can write
+        (`run_code`, `create_skill`, ...) finds the storage's revision moved since the
+        listing was read, whoever moved it: that call, the session's facade, or another
+        host sharing the storage.
         """
-        return self._stale
+        return self._seen is None or self._known != self._seen
+
+    @property
+    def changes(self) -> int:
+        """How many times a call through this toolkit saw the storage's revision move.
+
+        Compare it before and after a call to tell whether that call's time saw skills or
+        tools change (the MCP server announces a changed tool list that way).
+        """
+        return self._changes
 
     async def list(self) -> builtins.list[AgentTool]:
         """The offered tools, with the `run_code` listing re-read from the session."""
@@ -324,14 +338,22 @@ class Toolkit:
     async def refresh(self) -> None:
         """Re-read the session's tools and skills into the `run_code` description."""
         if "run_code" in self._tools:
-            tools, skills = await self._portal.call(self._listings)
+            revision, tools, skills = await self._portal.call(self._listings)
             budget = self._options.description_chars - len(_RUN_CODE_INTRO) - 2
             self._listing = _catalogue(tools, skills, budget)
             self._tools = {tool.name: tool for tool in self._build()}
-        self._stale = False
+            self._seen = self._known = revision
 
-    async def _listings(self) -> tuple[_Rows, _Rows]:
-        return await self._session.list_tools(), await self._session.list_skills()
+    async def _listings(self) -> tuple[str, _Rows, _Rows]:
+        # The revision first: a change while the listings are read shows as stale later.
+        revision = await self._session.storage.revision()
+        return revision, await self._session.list_tools(), await self._session.list_skills()
+
+    async def _revision(self) -> str | None:
+        try:
+            return await self._portal.call(self._session.storage.revision)
+        except CodeModeError:
+            return None  # cannot tell: counted as a move, so listings are read again
 
     async def call(
         self,
@@ -346,7 +368,16 @@ class Toolkit:
             return ToolOutput(
                 f"Unknown tool: {name}. Available: {', '.join(self._tools)}", is_error=True
             )
-        return await tool.call(arguments, on_output)
+        if tool.read_only:
+            return await tool.call(arguments, on_output)
+        if self._known is None:
+            self._known = await self._revision()
+        output = await tool.call(arguments, on_output)
+        revision = await self._revision()
+        if revision is None or revision != self._known:
+            self._changes += 1
+        self._known = revision
+        return output
 
     def call_sync(
         self,
@@ -386,12 +417,9 @@ class Toolkit:
 
     def _performer(self, operation: Operation[Any, Any, Any]) -> Handler:
         """A handler that performs `operation` and gives its result as JSON text."""
-        changes_listing = operation.namespace == "skills" and not operation.read_only
 
         async def handler(args: BaseModel, on_output: OutputCallback | None) -> ToolOutput:
             arguments = dict(args.__dict__)
-            if changes_listing:
-                self._stale = True
             data = await self._portal.call(
                 lambda: self._session._perform_validated(operation, arguments)
             )
@@ -413,10 +441,6 @@ class Toolkit:
                 "shorter program, or keep large data in artifacts instead of in the code.",
                 is_error=True,
             )
-        if "skills" in args.code:
-            # The code may create or delete skills (code that never names them cannot),
-            # so the listing in run_code's description may be out of date.
-            self._stale = True
         result = await self._portal.call(
             lambda: self._session.run(args.code, timeout=args.timeout, on_output=on_output)
         )

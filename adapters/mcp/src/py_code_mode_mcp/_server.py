@@ -37,9 +37,6 @@ logger = logging.getLogger(__name__)
 
 SERVER_NAME = "py-code-mode"
 
-_CHANGES_LISTING = frozenset({"create_skill", "delete_skill"})
-"""Tools whose success changes the `run_code` description (it lists the skills)."""
-
 _CLOSE_TIMEOUT = 30.0
 """Seconds the session may take to close at shutdown before it is abandoned."""
 
@@ -122,14 +119,18 @@ class _Handlers:
     async def call_tool(
         self, ctx: ServerRequestContext[Toolkit], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        toolkit = ctx.lifespan_context
+        changes = toolkit.changes
         relay = OutputRelay(ctx.session)
         async with anyio.create_task_group() as group:
             group.start_soon(relay.forward)
             try:
-                output = await _call(ctx.lifespan_context, params, relay)
+                output = await _call(toolkit, params, relay)
             finally:
                 relay.close()  # the relay sends what is queued, so output precedes the result
-        if params.name in _CHANGES_LISTING and not output.is_error:
+        # The toolkit compares the storage's revision around every call that can write, so a
+        # skill made inside run_code, or by another server on the same storage, counts too.
+        if toolkit.changes != changes:
             await self._announce_tools_changed(ctx)
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=output.text)], is_error=output.is_error

@@ -1,7 +1,6 @@
 """A whole library read from one storage, compared with another, and copied into it.
 
-Everything goes through storage methods (the `Storage` protocol plus the tool definition
-writers that `FileStorage` and `RedisStorage` both have), never through keys or paths of
+Everything goes through the `Storage` protocol's methods, never through keys or paths of
 its own. So a copy can only write what the target storage reads back, whichever way it
 goes: directory to Redis, Redis to directory, or directory to directory.
 
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -44,18 +43,6 @@ SINGULAR: dict[Kind, str] = {
 }
 
 Mark = Literal["+", "-", "~", "="]
-
-
-class Store(Storage, Protocol):
-    """A storage whose tool definitions can be written too: `FileStorage`, `RedisStorage`."""
-
-    async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:
-        """Store a tool definition, checked first."""
-        ...
-
-    async def delete_tool_definition(self, name: str) -> bool:
-        """Delete a tool definition; False if there was none."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -267,7 +254,7 @@ def _with_parameters(skill: StoredSkill) -> StoredSkill:
     return replace(skill, parameters=tuple(p.to_dict() for p in parsed.parameters))
 
 
-async def _write(target: Store, source: Library, change: Change) -> None:
+async def _write(target: Storage, source: Library, change: Change) -> None:
     name = change.name
     if change.kind == "skills":
         await target.save_skill(_with_parameters(source.skills[name]))
@@ -280,7 +267,7 @@ async def _write(target: Store, source: Library, change: Change) -> None:
         await target.save_tool_definition(source.tools[name])
 
 
-async def _delete(target: Store, change: Change) -> None:
+async def _delete(target: Storage, change: Change) -> None:
     if change.kind == "skills":
         await target.delete_skill(change.name)
     elif change.kind == "artifacts":
@@ -292,7 +279,7 @@ async def _delete(target: Store, change: Change) -> None:
 
 
 async def apply(
-    plan: Plan, source: Library, target: Store, *, verb: str, progress: Progress
+    plan: Plan, source: Library, target: Storage, *, verb: str, progress: Progress
 ) -> None:
     """Carry out a plan: deletions first, then writes, kind by kind.
 

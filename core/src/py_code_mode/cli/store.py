@@ -23,7 +23,6 @@ from py_code_mode.cli._library import (
     SINGULAR,
     Kind,
     Library,
-    Store,
     apply,
     compare,
     count,
@@ -33,6 +32,7 @@ from py_code_mode.cli._library import (
 from py_code_mode.cli._progress import Progress
 from py_code_mode.errors import CodeModeError, InputError, UsageError
 from py_code_mode.skills.model import Skill
+from py_code_mode.storage.base import Storage
 from py_code_mode.storage.file import FileStorage
 from py_code_mode.storage.redis_keys import DEFAULT_PREFIX
 
@@ -196,7 +196,7 @@ class _Context:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self._opened: list[Store] = []
+        self._opened: list[Storage] = []
         self._redactors: list[Callable[[str], str]] = []
         self.kinds: tuple[Kind, ...] = tuple(k for k in KINDS if k in (args.types or KINDS))
         enabled = args.progress
@@ -218,7 +218,7 @@ class _Context:
             text = redact(text)
         return text
 
-    def redis(self) -> Store:
+    def redis(self) -> Storage:
         """The RedisStorage that --redis and --prefix name."""
         try:
             from py_code_mode.storage.redis import RedisStorage  # the optional [redis] extra
@@ -238,7 +238,7 @@ class _Context:
         self._opened.append(storage)
         return storage
 
-    def location(self, *, must_exist: bool) -> Store:
+    def location(self, *, must_exist: bool) -> Storage:
         """The store --base or --redis names."""
         if self.args.base is not None:
             return self.directory(self.args.base, must_exist=must_exist)
@@ -267,14 +267,14 @@ def _one_directory(args: argparse.Namespace) -> str:
     return given.pop()
 
 
-def _where(store: Store) -> str:
+def _where(store: Storage) -> str:
     return str(store.base_path) if isinstance(store, FileStorage) else repr(store)
 
 
 # --- the verbs -----------------------------------------------------------------------------
 
 
-async def _copy(source: Library, target: Store, context: _Context, *, verb: str) -> int:
+async def _copy(source: Library, target: Storage, context: _Context, *, verb: str) -> int:
     args = context.args
     current = await read_library(target, context.kinds, context.progress)
     plan = plan_copy(source, current, context.kinds, clear=args.clear, force=args.force)

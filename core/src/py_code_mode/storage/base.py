@@ -7,6 +7,7 @@ key or a path, so no backend trusts its caller with a hostile name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,15 +81,47 @@ class ArtifactInfo:
 
 
 class Storage(Protocol):
-    """Persistence for one library of skills, artifacts, deps and tool definitions."""
+    """Persistence for one library of skills, artifacts, deps and tool definitions.
+
+    Everything a Session, the store CLI or an integration needs goes through these methods;
+    nothing above a storage knows its paths or keys.
+    """
 
     @property
     def root(self) -> Path | None:
         """The workspace directory, if this storage has one (the worker runs there)."""
         ...
 
+    async def open(self) -> None:
+        """Make the storage ready for a session: create what is missing, prepare clients.
+
+        Called by `Session.start`; calling it again does no harm.
+        """
+        ...
+
+    async def revision(self) -> str:
+        """A value that changes whenever skills or tool definitions change, by any writer.
+
+        Equal values mean nothing changed in between, so a caller that keeps a listing
+        (the `run_code` description, an MCP client's tool list) knows when to read it again.
+        Only equality means anything; the value is not ordered.
+        """
+        ...
+
     async def load_tool_definitions(self) -> list[tuple[str, Any]]:
         """Tool definitions as (where it came from, parsed mapping), in a stable order."""
+        ...
+
+    async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:
+        """Store a tool definition (the mapping a tools/*.yaml file holds), checked first.
+
+        Raises:
+            ToolDefinitionError: The definition is malformed; nothing was written.
+        """
+        ...
+
+    async def delete_tool_definition(self, name: str) -> bool:
+        """Delete a tool definition; False if there was none."""
         ...
 
     async def list_skills(self) -> list[StoredSkill]:

@@ -9,6 +9,7 @@ Layout (compatible with upstream py-code-mode)::
     base/artifacts/.artifacts.json    artifact records: description, created_at, metadata
                                       (and expires_at for an artifact saved with a TTL)
     base/requirements.txt             the deps list
+    base/.py-code-mode/revision       a counter bumped by every skill and tool write
 
 Every write goes to a temporary file first and is moved into place with `os.replace`, under
 a file lock, so concurrent processes never lose or tear each other's writes. An artifact
@@ -118,6 +119,44 @@ class FileStorage:
         for directory in (self.tools_dir, self.skills_dir, self.artifacts_dir):
             directory.mkdir(parents=True, exist_ok=True)
 
+    async def open(self) -> None:
+        """Create the workspace directories if they are missing."""
+        await self._io(self.ensure_layout)
+
+    @property
+    def _revision_file(self) -> Path:
+        return self._base / ".py-code-mode" / "revision"
+
+    async def revision(self) -> str:
+        """The write counter, and when skills/ and tools/ last gained or lost a file.
+
+        The counter catches every write made through a FileStorage, even two in the same
+        clock tick; the directories' times catch files a person added or removed by hand.
+        A file edited in place by hand is not seen until one of those changes too.
+        """
+        return await self._io(self._revision)
+
+    def _revision(self) -> str:
+        try:
+            parts = [self._revision_file.read_text(encoding="ascii").strip()]
+        except FileNotFoundError:
+            parts = ["0"]
+        for directory in (self.skills_dir, self.tools_dir):
+            try:
+                parts.append(str(directory.stat().st_mtime_ns))
+            except FileNotFoundError:
+                parts.append("-")
+        return ".".join(parts)
+
+    def _bump_revision(self) -> None:
+        """Count one more write of skills or tools; call it once the write has landed."""
+        with self._lock("revision"):
+            try:
+                count = int(self._revision_file.read_text(encoding="ascii"))
+            except (FileNotFoundError, ValueError):
+                count = 0
+            atomic_write(self._revision_file, str(count + 1).encode("ascii"))
+
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         lock_dir = self._base / ".py-code-mode" / "locks"
@@ -175,6 +214,7 @@ class FileStorage:
             defining = self._tool_files(name)
             path = defining[0] if defining else self._free_tool_path(name)
             atomic_write(path, text.encode("utf-8"))
+        self._bump_revision()
 
     async def delete_tool_definition(self, name: str) -> bool:
         """Delete the file(s) defining tool `name`; False if there was none."""
@@ -185,6 +225,8 @@ class FileStorage:
             defining = self._tool_files(name)
             for path in defining:
                 path.unlink(missing_ok=True)
+        if defining:
+            self._bump_revision()
         return bool(defining)
 
     def _tool_files(self, name: str) -> list[Path]:
@@ -291,6 +333,7 @@ class FileStorage:
             }
             atomic_write(meta_path, json.dumps(meta, indent=2).encode("utf-8"))
             atomic_write(path, skill.source.encode("utf-8"))
+        self._bump_revision()
 
     async def delete_skill(self, name: str) -> bool:
         """Delete a skill's source and metadata."""
@@ -303,6 +346,8 @@ class FileStorage:
             path.unlink(missing_ok=True)
             self._meta_path(name).unlink(missing_ok=True)
         self._skill_cache.pop(name, None)
+        if existed:
+            self._bump_revision()
         return existed
 
     # --- artifacts ---------------------------------------------------------------------

@@ -5,8 +5,9 @@ for skills and artifacts. Every operation is one round trip, two at most, and wh
 together goes in one MULTI/EXEC or one Lua script (atomic as well, and cheaper in redis-py
 than a transaction), so processes on many hosts never lose each other's writes:
 
-- a skill write or delete bumps ``P:skills:__version__`` in the same step; a listing is
-  cached and re-read only when the counter moved, which costs one GET;
+- a skill or tool definition write or delete bumps ``P:skills:__version__`` in the same
+  step; a skill listing is cached and re-read only when the counter moved, which costs one
+  GET, and the counter is the storage's `revision`;
 - an artifact's bytes and index entry are written and read together; an artifact saved with
   a TTL expires natively, and its index entry is dropped lazily (by `load` or `list`), by a
   script that removes an entry only if its bytes are really gone.
@@ -277,6 +278,18 @@ class RedisStorage:
             )
         return StorageError(f"Redis at {self._where} failed: {message}")
 
+    async def open(self) -> None:
+        """Prepare the client; connections open on first use (and again after a restart)."""
+        self._redis()
+
+    async def revision(self) -> str:
+        """The version counter that every skill and tool definition write bumps."""
+        try:
+            raw = await self._redis().get(self._keys.skills_version)
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        return str(_version(raw) or 0)
+
     # --- tools -------------------------------------------------------------------------
 
     async def load_tool_definitions(self) -> list[tuple[str, Any]]:
@@ -307,7 +320,10 @@ class RedisStorage:
         except (TypeError, ValueError) as exc:
             raise ToolDefinitionError(f"{where}: must be plain JSON data: {exc}") from exc
         try:
-            await self._redis().hset(self._keys.tools, tool.name, record)
+            async with self._redis().pipeline(transaction=True) as pipe:
+                pipe.hset(self._keys.tools, tool.name, record)
+                pipe.incr(self._keys.skills_version)
+                await pipe.execute()
         except RedisError as exc:
             raise self._failed(exc) from exc
 
@@ -315,9 +331,13 @@ class RedisStorage:
         """Delete a tool definition; False if there was none."""
         field = _names.tool_name(name)
         try:
-            return bool(await self._redis().hdel(self._keys.tools, field))
+            async with self._redis().pipeline(transaction=True) as pipe:
+                pipe.hdel(self._keys.tools, field)
+                pipe.incr(self._keys.skills_version)
+                removed, _ = await pipe.execute()
         except RedisError as exc:
             raise self._failed(exc) from exc
+        return bool(removed)
 
     # --- skills ------------------------------------------------------------------------
 

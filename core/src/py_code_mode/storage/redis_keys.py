@@ -4,7 +4,8 @@ Every key starts with ``<prefix>:``, so one Redis holds many tenants apart::
 
     P:skills:__skills__      HASH   field = skill name, value = JSON {name, description,
                                     source, parameters, created_at, updated_at}
-    P:skills:__version__     STRING a counter, INCR'd with every skill write and delete
+    P:skills:__version__     STRING a counter, INCR'd with every skill and tool definition
+                                    write and delete: the storage's revision
     P:artifacts:<name>       STRING the artifact's bytes (with a native TTL if it has one)
     P:artifacts:__index__    HASH   field = artifact name, value = JSON {description,
                                     created_at, metadata{..., _data_type}, size, expires_at?}
@@ -60,7 +61,7 @@ class RedisKeys:
 
     @property
     def skills_version(self) -> str:
-        """Counter bumped in the same transaction as every skill write: caches compare it."""
+        """Counter bumped with every skill and tool definition write: caches compare it."""
         return f"{self.prefix}:skills:__version__"
 
     @property
