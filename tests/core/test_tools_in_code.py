@@ -218,3 +218,15 @@ async def test_only_asyncio_schedulers_turn_our_calls_into_awaitables(
         "[mine, theirs]"
     )
     assert result.value == [["a\n"], [1, 1]], result.error
+
+
+async def test_agent_code_reads_a_recipes_json_schema(tool_session: Session) -> None:
+    result = await tool_session.run("tools.describe('printf')")
+    assert result.error is None
+    [lines] = result.value["callables"]
+    schema = lines["input_schema"]
+    assert "required" not in schema  # fmt is preset, values optional
+    assert schema["properties"]["fmt"]["default"] == "%s\n"
+    assert schema["properties"]["values"]["type"] == "array"
+    missing = await tool_session.run("tools.describe('nope')")
+    assert "ToolNotFoundError" in (missing.error or "")

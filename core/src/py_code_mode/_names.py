@@ -16,7 +16,7 @@ MAX_ARTIFACT_NAME_LENGTH = 255
 RESERVED_SKILL_NAMES = frozenset({"list", "search", "get", "create", "delete", "invoke"})
 """Methods of the `skills` namespace: a skill with one of these names could never be reached."""
 
-RESERVED_TOOL_NAMES = frozenset({"list", "search"})
+RESERVED_TOOL_NAMES = frozenset({"list", "search", "describe"})
 """Methods of the `tools` namespace."""
 
 _DUNDER = re.compile(r"__[A-Za-z0-9_.-]*__")

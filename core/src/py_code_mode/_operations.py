@@ -322,6 +322,13 @@ class Operations:
         read_only=True,
         agent=True,
     )
+    describe_tool = Operation(
+        "tools.describe",
+        ToolService.describe,
+        description="One tool in full: its recipes, their parameters, and each recipe's "
+        "input_schema (the JSON Schema of its keyword arguments; `input` is stdin).",
+        read_only=True,
+    )
     _call_tool = Operation(
         "tools.call",
         ToolService.call,

@@ -6,9 +6,12 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
-from py_code_mode.errors import ToolDefinitionError
+from py_code_mode.errors import ToolDefinitionError, ToolNotFoundError
 from py_code_mode.tools import ToolRegistry
+from py_code_mode.tools.definition import parse_definition
+from pydantic import ValidationError
 
 SOURCE = "/workspace/tools/fetcher.yaml"
 
@@ -288,3 +291,74 @@ def test_a_definition_without_a_schema_has_no_parameters(
     registry = registry_of({"name": "date", "recipes": {"now": {"params": {}}}})
 
     assert registry.list()[0]["callables"][0]["parameters"] == []
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            changed("schema.options.quiet.alias", "q"),
+            "unknown key 'alias' in schema.options.quiet; allowed keys are type, short, flag, "
+            "description, required, default",
+        ),
+        (
+            changed("recipes.get.args", "-s {url}"),
+            "unknown key 'args' in recipes.get (the old `args:` template format is gone",
+        ),
+        (
+            changed("recipes.get.params.retries", {"default": "2"}),
+            "recipes.get.params.retries: `default` expects an integer, got str '2'",
+        ),
+        (
+            changed("schema.positional.0.type", "url"),
+            "schema.positional[0].type: Input should be 'boolean', 'string', 'integer'",
+        ),
+        (changed("timeout", "20"), "timeout: Input should be a valid number"),
+    ],
+)
+def test_an_error_names_the_place_in_the_yaml_and_what_is_allowed(data: Any, expected: str) -> None:
+    with pytest.raises(ToolDefinitionError) as excinfo:
+        load(data)
+
+    assert str(excinfo.value).startswith(f"{SOURCE}: ")
+    assert expected in str(excinfo.value)
+
+
+def test_each_recipe_has_a_json_schema_that_agrees_with_its_argument_model() -> None:
+    [tool] = [load(VALID).describe("fetcher")]
+    get, raw = tool["callables"]
+    # The preset and the recipe's default make nothing but url required.
+    assert get["input_schema"]["required"] == ["url"]
+    assert get["input_schema"]["properties"]["quiet"] == {
+        "type": "boolean",
+        "default": True,
+        "description": "no progress",
+    }
+    assert get["input_schema"]["properties"]["retries"]["default"] == 2
+    assert get["input_schema"]["additionalProperties"] is False
+    assert "input" in raw["input_schema"]["properties"]
+
+    definition = parse_definition(SOURCE, VALID)
+    model = definition.arguments_model(definition.recipes["get"])
+    calls: list[dict[str, Any]] = [
+        {"url": "https://example.org"},
+        {"url": "u", "hdr": ["A: 1", 2], "max_time": 1.5, "retries": 3, "input": "body"},
+        {},
+        {"url": 5},
+        {"url": "u", "retries": True},
+        {"url": "u", "hdr": "A: 1"},
+        {"url": "u", "colour": "red"},
+    ]
+    for call in calls:
+        try:
+            model.model_validate(call)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        valid = jsonschema.Draft202012Validator(get["input_schema"]).is_valid(call)
+        assert accepted == valid, call
+
+
+def test_describing_an_unknown_tool_names_the_ones_there_are() -> None:
+    with pytest.raises(ToolNotFoundError, match="Available: fetcher"):
+        load(VALID).describe("nope")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import selectors
 import signal
@@ -28,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
 from py_code_mode.tools.definition import (
@@ -76,9 +77,11 @@ class Invocation:
 def bind(tool: CLIToolDefinition, recipe: Recipe | None, args: Mapping[str, Any]) -> Invocation:
     """Check a call's arguments and render the command line.
 
-    Values are merged in this order, later winning: the recipe's preset, the defaults of
-    recipe params that the preset leaves out, the call's arguments. A None argument counts
-    as absent. `input` is never rendered: it becomes the command's stdin.
+    The arguments are validated once, by the recipe's model
+    (`CLIToolDefinition.arguments_model`). Values are merged in this order, later winning:
+    the recipe's preset, the defaults of recipe params that the preset leaves out, the
+    call's arguments. A None argument counts as absent. `input` is never rendered: it
+    becomes the command's stdin.
 
     Args:
         tool: The tool being called.
@@ -98,55 +101,52 @@ def bind(tool: CLIToolDefinition, recipe: Recipe | None, args: Mapping[str, Any]
             f"{where}() takes keyword arguments as a mapping, got {type(args).__name__}"
         )
     given = {key: value for key, value in args.items() if value is not None}
-    stdin = _stdin(where, given.pop(INPUT_ARGUMENT, None))
-    schema = {p.name: p for p in (*tool.options, *tool.positionals)}
-    unknown = [key for key in given if key not in schema]
+    try:
+        checked = tool.arguments_model(recipe).model_validate(given)
+    except ValidationError as exc:
+        raise ToolArgumentError(_rejected(where, tool, given, exc)) from None
+    values = {key: value for key, value in checked.__dict__.items() if value is not None}
+    stdin: bytes | None = values.pop(INPUT_ARGUMENT, None)
+    merged = {**(recipe.given() if recipe is not None else {}), **values}
+    return Invocation(argv=(*tool.command, *_render(where, tool, merged, values)), stdin=stdin)
+
+
+def _rejected(
+    where: str, tool: CLIToolDefinition, given: Mapping[Any, Any], exc: ValidationError
+) -> str:
+    """What was wrong with a call, argument by argument, in the tool's own terms."""
+    unknown: list[Any] = []
+    missing: list[str] = []
+    problems: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        name = error["loc"][0] if error["loc"] else None
+        if error["type"] == "extra_forbidden":
+            unknown.append(name)
+        elif error["type"] == "missing":
+            missing.append(str(name))
+        elif isinstance(name, str) and name not in problems:
+            parameter = tool.parameter(name)
+            if parameter is None:  # `input`: its validator says what is wrong
+                problems[name] = error["msg"].removeprefix("Value error, ")
+            else:
+                problems[name] = value_problem(parameter.type, given[name]) or error["msg"]
+    parts = []
     if unknown:
-        raise ToolArgumentError(
+        parts.append(
             f"{where}() got unexpected argument(s) {', '.join(short_repr(k) for k in unknown)}; "
             f"allowed are {', '.join(tool.parameter_names())}"
         )
-    for key, value in given.items():
-        problem = value_problem(schema[key].type, value)
-        if problem is not None:
-            raise ToolArgumentError(f"{where}() argument {key!r} {problem}")
-    merged = _merge(recipe, given)
-    missing = [name for name, p in schema.items() if p.required and name not in merged]
     if missing:
-        raise ToolArgumentError(
+        parts.append(
             f"{where}() is missing required argument(s) {', '.join(repr(m) for m in missing)}"
         )
-    return Invocation(argv=(*tool.command, *_render(where, tool, merged)), stdin=stdin)
+    parts += [f"{where}() argument {name!r} {problem}" for name, problem in problems.items()]
+    return "; ".join(parts)
 
 
-def _merge(recipe: Recipe | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    if recipe is None:
-        return dict(given)
-    merged = dict(recipe.preset)
-    for param in recipe.params or ():
-        if param.default is not None and param.name not in merged:
-            merged[param.name] = param.default
-    merged.update(given)
-    return merged
-
-
-def _stdin(where: str, value: Any) -> bytes | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    try:
-        text = value if isinstance(value, str) else json.dumps(value, allow_nan=False)
-        return text.encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        # ValueError also covers UnicodeEncodeError (lone surrogates) and NaN.
-        raise ToolArgumentError(
-            f"{where}() argument 'input' cannot be sent to stdin: {exc}; pass str, bytes or "
-            "JSON data (dict, list, number)"
-        ) from exc
-
-
-def _render(where: str, tool: CLIToolDefinition, merged: Mapping[str, Any]) -> list[str]:
+def _render(
+    where: str, tool: CLIToolDefinition, merged: Mapping[str, Any], called: Mapping[str, Any]
+) -> list[str]:
     argv: list[str] = []
     for option in tool.options:
         value = merged.get(option.name)
@@ -171,31 +171,21 @@ def _render(where: str, tool: CLIToolDefinition, merged: Mapping[str, Any]) -> l
                 f"give {gap!r} too, or the command would read {positional.name!r} in its place"
             )
         items = value if isinstance(value, list | tuple) else [value]
-        argv += [_positional_text(where, positional, item) for item in items]
-    for item in argv:
-        _check_encodable(where, item)
+        if positional.name in called:
+            for item in items:
+                _not_an_option(where, positional, item)
+        argv += [str(item) for item in items]
     return argv
 
 
-def _positional_text(where: str, positional: Parameter, value: Any) -> str:
-    text = str(value)
-    if isinstance(value, str) and text.startswith("-"):
+def _not_an_option(where: str, positional: Parameter, value: Any) -> None:
+    if isinstance(value, str) and value.startswith("-"):
         # Not a shell problem but an argv one: the command would parse it as an option,
         # and options outside the schema (curl -o, -K) must stay out of the agent's reach.
         raise ToolArgumentError(
             f"{where}() argument {positional.name!r} is {short_repr(value)}, which starts with "
             "'-' and would be read as an option; options must be declared in the tool's schema"
         )
-    return text
-
-
-def _check_encodable(where: str, item: str) -> None:
-    try:
-        os.fsencode(item)
-    except UnicodeEncodeError as exc:
-        raise ToolArgumentError(
-            f"{where}() argument value {short_repr(item)} cannot be passed to a command: {exc}"
-        ) from exc
 
 
 # --- running ---------------------------------------------------------------------------

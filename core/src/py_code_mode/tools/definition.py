@@ -1,26 +1,42 @@
 """A CLI tool definition: one `tools/*.yaml` mapping, checked once, then immutable.
 
-The YAML format follows upstream py-code-mode (FORMATS.md section 2.1) so workspaces can
-migrate, minus the defects listed there: tags are kept, one type vocabulary is used,
-unknown keys are errors rather than silently ignored, `command` may hold arguments, an
-option may name its exact `flag`, and `input` is reserved for the command's stdin.
+The YAML format follows upstream py-code-mode so workspaces can migrate, minus upstream's
+defects: tags are kept, one type vocabulary is used, unknown keys are errors rather than
+silently ignored, `command` may hold arguments, an option may name its exact `flag`, and
+`input` is reserved for the command's stdin. The format itself is the pydantic models of
+`_spec`; `parse_definition` checks a mapping with them and compiles it into a
+`CLIToolDefinition`: the parameters with their rendered flags, the recipes, and for each
+recipe a pydantic model of its arguments (`CLIToolDefinition.arguments_model`), which
+validates calls and gives agents and adapters a JSON Schema.
 
-Everything that can be checked without running the command is checked here, so that a
-broken file fails when the registry is built, not when an agent first calls the tool.
+Everything that can be checked without running the command is checked when the definition
+loads, so a broken file fails when the registry is built, not when an agent first calls
+the tool.
 """
 
 from __future__ import annotations
 
-import keyword
-import math
-import re
-import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, TypeGuard
+from dataclasses import dataclass, field
+from typing import Any
 
-from py_code_mode import _names
-from py_code_mode.errors import InvalidNameError, ToolDefinitionError
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from py_code_mode.tools._spec import (
+    DEFAULT_TIMEOUT,
+    INPUT_ARGUMENT,
+    RecipeSpec,
+    ToolSpec,
+    read_spec,
+)
+from py_code_mode.tools._values import (
+    PARAMETER_TYPES,
+    PYTHON_TYPES,
+    ParameterType,
+    Stdin,
+    short_repr,
+    value_problem,
+)
 
 __all__ = [
     "CLIToolDefinition",
@@ -37,44 +53,8 @@ __all__ = [
     "value_problem",
 ]
 
-ParameterType = Literal["boolean", "string", "integer", "number", "array"]
-PARAMETER_TYPES: tuple[ParameterType, ...] = ("boolean", "string", "integer", "number", "array")
-"""The one type vocabulary of tool parameters, in YAML and in every description."""
 
-INPUT_ARGUMENT = "input"
-"""The keyword every tool accepts for its stdin; no schema entry may use the name."""
-
-DEFAULT_TIMEOUT = 60.0
-"""Seconds a command may run when its YAML gives no `timeout`."""
-
-_TOP_KEYS = ("name", "description", "type", "command", "timeout", "tags", "schema", "recipes")
-_SCHEMA_KEYS = ("options", "positional")
-_OPTION_KEYS = ("type", "short", "flag", "description", "required", "default")
-_POSITIONAL_KEYS = ("name", "type", "description", "required", "default")
-_RECIPE_KEYS = ("description", "preset", "params")
-_PARAM_KEYS = ("default", "description", "type")
-
-_PARAMETER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_SHORT = re.compile(r"[A-Za-z0-9]+")
-_FLAG = re.compile(r"--?[A-Za-z0-9][A-Za-z0-9_.:-]*")
-_RESERVED_RECIPE_NAMES = frozenset({"call_async"})
-"""Attributes of the agent-side tool proxy: a recipe with one of these names is unreachable."""
-
-_EXPECTED = {
-    "boolean": "a boolean (True or False)",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number (int or float)",
-    "array": "a list of strings or numbers",
-}
-_MAX_INT_BITS = 4096
-_short_repr = reprlib.Repr()
-_short_repr.maxstring = 60
-_short_repr.maxother = 60
-
-
-class _Invalid(Exception):
-    """A problem in one definition; `parse_definition` adds the source and re-raises."""
+# --- the checked definition --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -132,6 +112,14 @@ class Recipe:
     preset: Mapping[str, Any]
     params: tuple[RecipeParam, ...] | None
 
+    def given(self) -> dict[str, Any]:
+        """What the recipe supplies before the call: its preset, then its params' defaults."""
+        values = dict(self.preset)
+        for param in self.params or ():
+            if param.default is not None and param.name not in values:
+                values[param.name] = param.default
+        return values
+
 
 @dataclass(frozen=True)
 class CLIToolDefinition:
@@ -158,6 +146,9 @@ class CLIToolDefinition:
     options: tuple[Parameter, ...]
     positionals: tuple[Parameter, ...]
     recipes: Mapping[str, Recipe]
+    _models: dict[str | None, type[BaseModel]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def parameter(self, name: str) -> Parameter | None:
         """The option or positional called `name`, or None."""
@@ -170,75 +161,81 @@ class CLIToolDefinition:
         """Every keyword a call may pass, in render order, `input` last."""
         return [p.name for p in (*self.options, *self.positionals)] + [INPUT_ARGUMENT]
 
+    def arguments_model(self, recipe: Recipe | None) -> type[BaseModel]:
+        """The pydantic model of a call's arguments: `tools.<tool>.<recipe>(**kwargs)`.
 
-def short_repr(value: Any) -> str:
-    """`repr(value)`, cut short so a huge argument cannot flood an error message."""
-    try:
-        return _short_repr.repr(value)
-    except ValueError:  # an int beyond str()'s 4300-digit limit, possibly nested
-        return f"<{type(value).__name__} too large to show>"
+        Every schema parameter is accepted, with its type; one is required when the
+        schema requires it and the recipe supplies no value for it. `input` is the
+        command's stdin. Built on first use and kept, since building costs more than
+        validating many calls.
+        """
+        key = recipe.name if recipe is not None else None
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = self._build_model(recipe)
+        return model
 
+    def _build_model(self, recipe: Recipe | None) -> type[BaseModel]:
+        given = recipe.given() if recipe is not None else {}
+        advertised = {p.name: p for p in (recipe.params or ())} if recipe is not None else {}
+        fields: dict[str, Any] = {}
+        for parameter in (*self.positionals, *self.options):
+            param = advertised.get(parameter.name)
+            description = (param.description if param else "") or parameter.description
+            python_type = PYTHON_TYPES[parameter.type]
+            if parameter.required and parameter.name not in given:
+                fields[parameter.name] = (python_type, Field(description=description))
+            else:
+                # What is used when the call leaves it out: the recipe's value, else the
+                # command's own default. Shown in the schema; the model's default is None.
+                shown = _thaw(given.get(parameter.name, parameter.default))
+                extra = {"default": shown} if shown is not None else None
+                fields[parameter.name] = (
+                    python_type | None,
+                    Field(default=None, description=description, json_schema_extra=extra),
+                )
+        fields[INPUT_ARGUMENT] = (Stdin | None, None)
+        title = "".join(part.title() for part in (self.name, key_of(recipe), "Arguments"))
+        model: type[BaseModel] = create_model(
+            title, __config__=ConfigDict(extra="forbid", strict=True), **fields
+        )
+        model.__doc__ = recipe.description if recipe is not None else self.description
+        return model
 
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    def input_schema(self, recipe: Recipe | None) -> dict[str, Any]:
+        """The JSON Schema of a call's arguments, as function-calling models take it.
 
-
-def _scalar_problem(value: str | int | float) -> str | None:
-    """Problems a string or number can have even though its type is right."""
-    if isinstance(value, str):
-        return "contains a NUL character, which no command can receive" if "\0" in value else None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else "is not a finite number"
-    # str() refuses ints beyond 4300 digits; no command needs anything near that.
-    return None if value.bit_length() <= _MAX_INT_BITS else "is too large an integer"
-
-
-def value_problem(type_: ParameterType, value: Any) -> str | None:
-    """Why `value` cannot be given to a parameter of `type_`, or None if it can.
-
-    The checks are strict on purpose: a string where a boolean belongs is more likely a
-    mistake than an intent, and a bare string for an array would otherwise be split into
-    characters (upstream defect 12).
-
-    Args:
-        type_: The parameter's type.
-        value: A value that is not None (None means "absent" and is never checked).
-
-    Returns:
-        A phrase that completes "argument 'x' ...", or None.
-    """
-    expected = f"expects {_EXPECTED[type_]}, got {type(value).__name__} {short_repr(value)}"
-    if type_ == "boolean":
-        return None if isinstance(value, bool) else expected
-    if type_ == "integer":
-        fits = isinstance(value, int) and not isinstance(value, bool)
-        return _scalar_problem(value) if fits else expected
-    if type_ == "number":
-        return _scalar_problem(value) if _is_number(value) else expected
-    if type_ == "string":
-        return _scalar_problem(value) if isinstance(value, str) else expected
-    if not isinstance(value, list | tuple):
-        return expected
-    for item in value:
-        if not (_is_number(item) or isinstance(item, str)):
-            return (
-                f"expects {_EXPECTED[type_]}, got an item of type {type(item).__name__}: "
-                f"{short_repr(item)}"
-            )
-        problem = _scalar_problem(item)
-        if problem is not None:
-            return f"has an item that {problem}: {short_repr(item)}"
-    return None
+        Without pydantic's titles, and with optional arguments shown as their type alone
+        (None only ever means "leave it out").
+        """
+        tidied: dict[str, Any] = _tidy(self.arguments_model(recipe).model_json_schema())
+        return tidied
 
 
-def _freeze(value: Any) -> Any:
-    """Arrays become tuples so a definition cannot be changed through a shared list."""
-    return tuple(value) if isinstance(value, list) else value
+def key_of(recipe: Recipe | None) -> str:
+    """The recipe's name, or "" for the tool's raw schema."""
+    return recipe.name if recipe is not None else ""
 
 
-def _thaw(value: Any) -> Any:
-    """Arrays become fresh lists for descriptions that callers may modify."""
-    return list(value) if isinstance(value, tuple) else value
+def _tidy(schema: Any) -> Any:
+    """A JSON Schema without titles, nulls (None means "left out") or integer-or-number."""
+    if isinstance(schema, list):
+        return [_tidy(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    tidied = {key: _tidy(value) for key, value in schema.items() if key != "title"}
+    options = tidied.pop("anyOf", None)
+    if isinstance(options, list):
+        if {"type": "null"} in options and tidied.get("default") is None:
+            tidied.pop("default", None)
+        options = [option for option in options if option != {"type": "null"}]
+        if {"type": "number"} in options:  # JSON's numbers include the integers
+            options = [option for option in options if option != {"type": "integer"}]
+        if len(options) == 1:
+            tidied = {**options[0], **tidied}
+        else:
+            tidied["anyOf"] = options
+    return tidied
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -255,339 +252,80 @@ def parse_definition(source: str, data: Any) -> CLIToolDefinition:
         The checked definition.
 
     Raises:
-        ToolDefinitionError: The mapping breaks the format; the message says where and
-            what is allowed instead.
+        ToolDefinitionError: The mapping breaks the format; the message names the file,
+            the place in it, what is wrong and what is allowed instead.
     """
-    try:
-        return _parse(source, data)
-    except _Invalid as exc:
-        raise ToolDefinitionError(f"{source}: {exc}") from None
+    return _compile(source, read_spec(source, data))
 
 
-def _parse(source: str, data: Any) -> CLIToolDefinition:
-    if data is None:
-        raise _Invalid("the file is empty; a tool definition needs at least name and recipes")
-    if not isinstance(data, dict):
-        raise _Invalid(f"expected a mapping of keys such as name and recipes, got {_kind(data)}")
-    kind = data.get("type")
-    if kind == "mcp":
-        raise _Invalid(
-            "MCP tools (type: mcp) are not supported yet; only CLI tools are. "
-            "Remove the file from tools/ until MCP support arrives"
+def _compile(source: str, spec: ToolSpec) -> CLIToolDefinition:
+    options = tuple(
+        Parameter(
+            name=name,
+            type=option.type,
+            positional=False,
+            required=option.required,
+            description=option.description,
+            default=_freeze(option.default),
+            flag=option.flag or (f"-{option.short}" if option.short else f"--{name}"),
         )
-    if kind not in (None, "cli"):
-        raise _Invalid(f"unknown tool type {short_repr(kind)}; leave `type` out or use 'cli'")
-    _check_keys(data, _TOP_KEYS, "the tool definition")
-    name = _tool_name(data.get("name"))
-    options, positionals = _parse_schema(data.get("schema"))
-    schema = {p.name: p for p in (*options, *positionals)}
+        for name, option in spec.schema_.options.items()
+    )
+    positionals = tuple(
+        Parameter(
+            name=p.name,
+            type=p.type,
+            positional=True,
+            required=p.required,
+            description=p.description,
+            default=_freeze(p.default),
+            flag=None,
+        )
+        for p in spec.schema_.positional
+    )
     return CLIToolDefinition(
-        name=name,
+        name=spec.name,
         source=source,
-        description=_text(data.get("description"), "`description`"),
-        command=_parse_command(data.get("command", name)),
-        timeout=_parse_timeout(data.get("timeout", DEFAULT_TIMEOUT)),
-        tags=_parse_tags(data.get("tags")),
+        description=spec.description,
+        command=tuple(spec.command) if spec.command is not None else (spec.name,),
+        timeout=spec.timeout,
+        tags=tuple(spec.tags),
         options=options,
         positionals=positionals,
-        recipes=_parse_recipes(data.get("recipes"), schema),
+        recipes={
+            name: _compile_recipe(name, recipe or RecipeSpec())
+            for name, recipe in spec.recipes.items()
+        },
     )
 
 
-def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {short_repr(value)}"
-
-
-def _check_keys(mapping: dict[Any, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in mapping:
-        if key not in allowed:
-            hint = ""
-            if key == "args" and where.startswith("recipe"):
-                hint = " (the old `args:` template format is gone: use `preset:` and `params:`)"
-            raise _Invalid(
-                f"unknown key {short_repr(key)} in {where}{hint}; allowed keys are "
-                f"{', '.join(allowed)}"
+def _compile_recipe(name: str, spec: RecipeSpec) -> Recipe:
+    params = None
+    if spec.params is not None:
+        params = tuple(
+            RecipeParam(
+                name=key,
+                default=_freeze(param.default) if param else None,
+                description=param.description if param else "",
             )
-
-
-def _mapping(value: Any, where: str) -> dict[Any, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _Invalid(f"{where} must be a mapping, got {_kind(value)}")
-    return value
-
-
-def _text(value: Any, where: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _Invalid(f"{where} must be a string, got {_kind(value)}")
-    return value
-
-
-def _flag_bool(value: Any, where: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _Invalid(f"{where} must be true or false, got {_kind(value)}")
-    return value
-
-
-def _tool_name(value: Any) -> str:
-    if value is None:
-        raise _Invalid("`name` is missing; give the tool a name such as 'curl'")
-    try:
-        return _names.tool_name(value)
-    except InvalidNameError as exc:
-        raise _Invalid(str(exc)) from None
-
-
-def _parse_command(value: Any) -> tuple[str, ...]:
-    allowed = "use one executable ('curl') or a list of strings ([python3, -m, json.tool])"
-    argv = [value] if isinstance(value, str) else value
-    if not isinstance(argv, list) or not argv:
-        raise _Invalid(f"`command` {short_repr(value)} is not usable; {allowed}")
-    for item in argv:
-        if not isinstance(item, str) or not item or "\0" in item:
-            raise _Invalid(f"`command` item {short_repr(item)} is not usable; {allowed}")
-    return tuple(argv)
-
-
-def _parse_timeout(value: Any) -> float:
-    try:
-        seconds = float(value) if _is_number(value) else math.nan
-    except OverflowError:  # an int too large for a float
-        seconds = math.inf
-    if not 0 < seconds < math.inf:
-        raise _Invalid(f"`timeout` must be a positive number of seconds, got {_kind(value)}")
-    return seconds
-
-
-def _parse_tags(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise _Invalid(f"`tags` must be a list of strings, got {_kind(value)}")
-    return tuple(value)
-
-
-def _parameter_name(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _PARAMETER_NAME.fullmatch(value):
-        suggestion = ""
-        if isinstance(value, str) and "-" in value:
-            fixed = value.strip("-").replace("-", "_")
-            suggestion = f" (e.g. {fixed!r} with `flag: --{value.strip('-')}`)"
-        raise _Invalid(
-            f"{where} name {short_repr(value)} is not allowed: use a Python identifier that "
-            f"starts with a letter, so agent code can pass it as a keyword{suggestion}"
+            for key, param in spec.params.items()
         )
-    if keyword.iskeyword(value):
-        raise _Invalid(f"{where} name {value!r} is a Python keyword; agent code cannot pass it")
-    if value == INPUT_ARGUMENT:
-        raise _Invalid(
-            f"{where} name {value!r} is reserved: every tool takes `input=` as the command's "
-            "stdin; rename the parameter"
-        )
-    return value
-
-
-def _parameter_type(value: Any, where: str) -> ParameterType:
-    if value is None:
-        return "string"
-    for allowed in PARAMETER_TYPES:
-        if value == allowed:
-            return allowed
-    raise _Invalid(
-        f"{where} has type {short_repr(value)}; allowed types are {', '.join(PARAMETER_TYPES)}"
-    )
-
-
-def _schema_default(type_: ParameterType, value: Any, where: str) -> Any:
-    if value is not None:
-        problem = value_problem(type_, value)
-        if problem is not None:
-            raise _Invalid(f"{where} default {problem}")
-    return _freeze(value)
-
-
-def _parse_schema(value: Any) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
-    schema = _mapping(value, "`schema`")
-    _check_keys(schema, _SCHEMA_KEYS, "`schema`")
-    options = tuple(
-        _parse_option(name, spec)
-        for name, spec in _mapping(schema.get("options"), "`options`").items()
-    )
-    raw_positionals = schema.get("positional")
-    if raw_positionals is None:
-        raw_positionals = []
-    if not isinstance(raw_positionals, list):
-        raise _Invalid(f"`positional` must be a list of mappings, got {_kind(raw_positionals)}")
-    positionals = tuple(_parse_positional(i, spec) for i, spec in enumerate(raw_positionals))
-    seen: set[str] = set()
-    for parameter in (*options, *positionals):
-        if parameter.name in seen:
-            raise _Invalid(f"parameter {parameter.name!r} is declared twice; names must be unique")
-        seen.add(parameter.name)
-    for before, after in zip(positionals, positionals[1:], strict=False):
-        if after.required and not before.required:
-            raise _Invalid(
-                f"required positional {after.name!r} follows optional {before.name!r}; "
-                "put required positionals first"
-            )
-    return options, positionals
-
-
-def _parse_option(key: Any, value: Any) -> Parameter:
-    name = _parameter_name(key, "option")
-    where = f"option {name!r}"
-    spec = _mapping(value, where)
-    _check_keys(spec, _OPTION_KEYS, where)
-    type_ = _parameter_type(spec.get("type"), where)
-    short, flag = spec.get("short"), spec.get("flag")
-    if short is not None and flag is not None:
-        raise _Invalid(f"{where} has both `short` and `flag`; give one of them")
-    if short is not None:
-        if not isinstance(short, str) or not _SHORT.fullmatch(short):
-            raise _Invalid(
-                f"{where} has `short` {short_repr(short)}; use letters or digits without the "
-                "dash, e.g. short: s"
-            )
-        flag = f"-{short}"
-    elif flag is not None:
-        if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
-            raise _Invalid(
-                f"{where} has `flag` {short_repr(flag)}; use one flag with its dashes and no "
-                "spaces or '=', e.g. flag: --null-input"
-            )
-    else:
-        flag = f"--{name}"
-    return Parameter(
-        name=name,
-        type=type_,
-        positional=False,
-        required=_flag_bool(spec.get("required"), f"{where} `required`"),
-        description=_text(spec.get("description"), f"{where} `description`"),
-        default=_schema_default(type_, spec.get("default"), where),
-        flag=flag,
-    )
-
-
-def _parse_positional(index: int, value: Any) -> Parameter:
-    if not isinstance(value, dict):
-        raise _Invalid(
-            f"positional #{index + 1} must be a mapping such as {{name: url, type: string}}, "
-            f"got {_kind(value)}"
-        )
-    if "name" not in value:
-        raise _Invalid(f"positional #{index + 1} has no `name`; give it one, e.g. name: url")
-    name = _parameter_name(value.get("name"), f"positional #{index + 1}")
-    where = f"positional {name!r}"
-    _check_keys(value, _POSITIONAL_KEYS, where)
-    type_ = _parameter_type(value.get("type"), where)
-    required = _flag_bool(value.get("required"), f"{where} `required`")
-    default = _schema_default(type_, value.get("default"), where)
-    if required and default is not None:
-        raise _Invalid(f"{where} is required and has a default; keep one of the two")
-    return Parameter(
-        name=name,
-        type=type_,
-        positional=True,
-        required=required,
-        description=_text(value.get("description"), f"{where} `description`"),
-        default=default,
-        flag=None,
-    )
-
-
-def _recipe_name(value: Any) -> str:
-    if (
-        not isinstance(value, str)
-        or not _PARAMETER_NAME.fullmatch(value)
-        or keyword.iskeyword(value)
-        or value in _RESERVED_RECIPE_NAMES
-    ):
-        raise _Invalid(
-            f"recipe name {short_repr(value)} is not allowed: use a Python identifier that "
-            f"starts with a letter, is not a keyword and is not "
-            f"{', '.join(sorted(_RESERVED_RECIPE_NAMES))}"
-        )
-    return value
-
-
-def _parse_recipes(value: Any, schema: Mapping[str, Parameter]) -> dict[str, Recipe]:
-    if value is None:
-        raise _Invalid(
-            "`recipes` is missing; give at least one recipe, e.g. "
-            "recipes: {get: {description: ..., params: {url: {}}}}"
-        )
-    if not isinstance(value, dict) or not value:
-        raise _Invalid(f"`recipes` must be a non-empty mapping of recipes, got {_kind(value)}")
-    return {
-        name: _parse_recipe(name, spec, schema)
-        for name, spec in ((_recipe_name(key), spec) for key, spec in value.items())
-    }
-
-
-def _schema_parameter(name: Any, schema: Mapping[str, Parameter], where: str) -> Parameter:
-    parameter = schema.get(name) if isinstance(name, str) else None
-    if parameter is None:
-        known = ", ".join(schema) or "none: the schema is empty"
-        raise _Invalid(
-            f"{where} names {short_repr(name)}, which is not in the schema; "
-            f"schema parameters are {known}"
-        )
-    return parameter
-
-
-def _parse_recipe(name: str, value: Any, schema: Mapping[str, Parameter]) -> Recipe:
-    where = f"recipe {name!r}"
-    spec = _mapping(value, where)
-    _check_keys(spec, _RECIPE_KEYS, where)
-    preset: dict[str, Any] = {}
-    for key, preset_value in _mapping(spec.get("preset"), f"{where} `preset`").items():
-        parameter = _schema_parameter(key, schema, f"{where} `preset`")
-        problem = (
-            "is null; give a value or remove the entry"
-            if preset_value is None
-            else value_problem(parameter.type, preset_value)
-        )
-        if problem is not None:
-            raise _Invalid(f"{where} `preset` value for {parameter.name!r} {problem}")
-        preset[parameter.name] = _freeze(preset_value)
-    params: tuple[RecipeParam, ...] | None = None
-    if "params" in spec:
-        raw = _mapping(spec["params"], f"{where} `params`")
-        params = tuple(_parse_param(where, key, item, schema) for key, item in raw.items())
     return Recipe(
         name=name,
-        description=_text(spec.get("description"), f"{where} `description`"),
-        preset=preset,
+        description=spec.description,
+        preset={key: _freeze(value) for key, value in spec.preset.items()},
         params=params,
     )
 
 
-def _parse_param(recipe: str, key: Any, value: Any, schema: Mapping[str, Parameter]) -> RecipeParam:
-    parameter = _schema_parameter(key, schema, f"{recipe} `params`")
-    where = f"{recipe} param {parameter.name!r}"
-    spec = _mapping(value, where)
-    _check_keys(spec, _PARAM_KEYS, where)
-    declared = spec.get("type")
-    if declared is not None and declared != parameter.type:
-        raise _Invalid(
-            f"{where} has type {short_repr(declared)} but the schema says {parameter.type!r}; "
-            "leave `type` out to use the schema's"
-        )
-    default = spec.get("default")
-    if default is not None:
-        problem = value_problem(parameter.type, default)
-        if problem is not None:
-            raise _Invalid(f"{where} default {problem}")
-    return RecipeParam(
-        name=parameter.name,
-        default=_freeze(default),
-        description=_text(spec.get("description"), f"{where} `description`"),
-    )
+def _freeze(value: Any) -> Any:
+    """Arrays become tuples so a definition cannot be changed through a shared list."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _thaw(value: Any) -> Any:
+    """Arrays become fresh lists for descriptions that callers may modify."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 # --- description -----------------------------------------------------------------------
@@ -625,19 +363,26 @@ def _describe_callable(tool: CLIToolDefinition, recipe: Recipe) -> dict[str, Any
     return {"name": recipe.name, "description": recipe.description, "parameters": parameters}
 
 
-def describe(tool: CLIToolDefinition) -> dict[str, Any]:
-    """The agent-facing dict form of a tool (FORMATS.md section 2.4), freshly built.
+def describe(tool: CLIToolDefinition, *, schemas: bool = False) -> dict[str, Any]:
+    """The agent-facing dict form of a tool, freshly built.
 
     Args:
         tool: The definition to describe.
+        schemas: Add each callable's `input_schema`, the JSON Schema of its arguments.
 
     Returns:
         ``{name, description, tags, callables: [{name, description, parameters: [{name,
         type, required, default, description}]}]}``; callables in YAML order.
     """
+    callables = []
+    for recipe in tool.recipes.values():
+        described = _describe_callable(tool, recipe)
+        if schemas:
+            described["input_schema"] = tool.input_schema(recipe)
+        callables.append(described)
     return {
         "name": tool.name,
         "description": tool.description,
         "tags": list(tool.tags),
-        "callables": [_describe_callable(tool, recipe) for recipe in tool.recipes.values()],
+        "callables": callables,
     }

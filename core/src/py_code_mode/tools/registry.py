@@ -92,6 +92,14 @@ class ToolRegistry:
         """
         return [describe(self._tools[name]) for name in self.names()]
 
+    def describe(self, name: str) -> dict[str, Any]:
+        """One tool in the form `list` gives, each callable with its `input_schema` too.
+
+        Raises:
+            ToolNotFoundError: No tool has that name; the message lists those there are.
+        """
+        return describe(self._tool(name), schemas=True)
+
     # `builtins.list`: inside the class body, `list` now names the method above.
     def search(self, query: str, limit: int = 10) -> builtins.list[dict[str, Any]]:
         """Tools that match `query`, best first, in the same dict form as `list`.

@@ -37,6 +37,10 @@ class ToolService:
         """Tools that match `query`, best first."""
         return self.registry.search(query, limit)
 
+    async def describe(self, name: ToolName) -> dict[str, Any]:
+        """One tool with the JSON Schema of each recipe's arguments."""
+        return self.registry.describe(name)
+
     async def call(self, tool: ToolName, recipe: RecipeName, args: ToolArguments) -> str:
         """Run `tools.<tool>.<recipe>(**args)` on the host, in the workspace."""
         return await self.registry.call(tool, recipe, args, cwd=self._cwd)
