@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 import pytest
+from py_code_mode import _process
 from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
 from py_code_mode.tools import ToolRegistry, cli
 
@@ -33,10 +34,10 @@ def exit_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     The thread is what platforms without pidfds get (macOS, sandboxes that forbid them).
     """
     if request.param == "pidfd":
-        if not cli._PIDFD_WORKS:
+        if not _process._PIDFD_WORKS:
             missing("this OS gives no pidfds (Linux >= 5.3 does); only the thread way runs")
     else:
-        monkeypatch.setattr(cli, "_PIDFD_WORKS", False)
+        monkeypatch.setattr(_process, "_PIDFD_WORKS", False)
     return str(request.param)
 
 
@@ -410,7 +411,7 @@ async def test_a_non_zero_exit_raises_tool_failed_with_the_end_of_stderr(
         await registry.call("broken", None, {})
 
     message = str(excinfo.value)
-    assert "exit 6" in message
+    assert "exit status 6" in message
     assert message.endswith("the real error")
     assert len(message) < cli.MAX_ERROR_CHARS + 200
 

@@ -96,7 +96,7 @@ async def test_curl_get_returns_the_response_body(curl: ToolRegistry, http_serve
 async def test_curl_get_of_a_missing_page_raises_tool_failed(
     curl: ToolRegistry, http_server: str
 ) -> None:
-    with pytest.raises(ToolFailedError, match="exit 22"), anyio.fail_after(30):
+    with pytest.raises(ToolFailedError, match="exit status 22"), anyio.fail_after(30):
         await curl.call("curl", "get", {"url": f"{http_server}/missing"})
 
 
@@ -130,7 +130,7 @@ async def test_curl_refuses_an_option_smuggled_in_as_the_url(curl: ToolRegistry)
 async def test_curl_of_an_unreachable_port_raises_tool_failed(
     curl: ToolRegistry, closed_port: int
 ) -> None:
-    with pytest.raises(ToolFailedError, match="exit 7"), anyio.fail_after(30):
+    with pytest.raises(ToolFailedError, match="exit status 7"), anyio.fail_after(30):
         await curl.call("curl", "get", {"url": f"http://127.0.0.1:{closed_port}/"})
 
 

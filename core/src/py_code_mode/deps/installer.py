@@ -15,12 +15,9 @@ requirement specs, and those are re-checked by `parse_requirement` on the way in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import shlex
 import shutil
-import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,6 +31,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
+from py_code_mode._process import Command, Lines, describe_exit
 from py_code_mode.deps.requirements import normalize, parse_requirement
 from py_code_mode.errors import DepsInstallError, UsageError
 
@@ -46,7 +44,6 @@ _T = TypeVar("_T")
 _TAIL_LINES = 40
 """How much of the installer's output a `DepsInstallError` quotes."""
 
-_READ_SIZE = 65536
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
@@ -215,17 +212,6 @@ class Installer:
         self, argv: list[str], what: str, on_output: Callable[[str], None] | None
     ) -> None:
         logger.info("%s (target %s): %s", what, self._target, shlex.join(argv))
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                # Its own process group, so a timeout also kills the build backends it spawns.
-                start_new_session=os.name == "posix",
-            )
-        except OSError as exc:
-            raise DepsInstallError(f"{what} failed: cannot start {argv[0]!r}: {exc}") from exc
         tail: deque[str] = deque(maxlen=_TAIL_LINES)
 
         def emit(line: str) -> None:
@@ -234,24 +220,23 @@ class Installer:
             if on_output is not None:
                 on_output(line)
 
+        lines = Lines(emit)
+        # Its own process group, so a timeout also kills the build backends it spawns.
+        command = Command(argv, stdout=lines, timeout=self._timeout)
         try:
-            async with asyncio.timeout(self._timeout):
-                assert process.stdout is not None  # stdout=PIPE above
-                await _pump(process.stdout, emit)
-                returncode = await process.wait()
-        except TimeoutError as exc:
+            finished = await command.run()
+        except OSError as exc:
+            raise DepsInstallError(f"{what} failed: cannot start {argv[0]!r}: {exc}") from exc
+        lines.close()
+        if not finished:
             raise DepsInstallError(
                 f"{what} timed out after {self._timeout:g} s and was stopped.{_quote(tail)}"
-            ) from exc
-        finally:
-            if process.returncode is None:
-                _kill(process)
-            # Read to the end so the pipe closes now, not at garbage collection.
-            await process.communicate()
-        if returncode != 0:
+            )
+        if command.returncode != 0:
             raise DepsInstallError(
-                f"{what} failed: {Path(argv[0]).name} exited with status {returncode}. "
-                f"Check the package name and version on the index.{_quote(tail)}"
+                f"{what} failed: {Path(argv[0]).name} ended with "
+                f"{describe_exit(command.returncode)}. Check the package name and version on "
+                f"the index.{_quote(tail)}"
             )
         logger.info("%s: done", what)
 
@@ -345,38 +330,10 @@ class Installer:
                 current = current.parent
 
 
-async def _pump(stream: asyncio.StreamReader, emit: Callable[[str], None]) -> None:
-    """Hand each line of `stream` to `emit` as it arrives, however long the line."""
-    pending = b""
-    while chunk := await stream.read(_READ_SIZE):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for raw in complete:
-            emit(_decode(raw))
-        if len(pending) > _READ_SIZE:
-            emit(_decode(pending))
-            pending = b""
-    if pending:
-        emit(_decode(pending))
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r")
-
-
 def _quote(tail: deque[str]) -> str:
     if not tail:
         return " It printed nothing."
     return " Last output:\n" + "\n".join(tail)
-
-
-def _kill(process: asyncio.subprocess.Process) -> None:
-    # The process may exit between the returncode check and the kill.
-    with contextlib.suppress(ProcessLookupError):
-        if os.name == "posix":
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
 
 
 def _allows(specifier: SpecifierSet, version: str) -> bool:

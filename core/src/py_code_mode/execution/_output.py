@@ -8,50 +8,27 @@ import os
 import select
 from collections.abc import Callable
 
+from py_code_mode._process import Bounded
+
 _READ_SIZE = 1 << 16
 
 DEFAULT_OUTPUT_LIMIT = 1_000_000
 """Bytes of stdout (and of stderr) kept per run; the middle of anything longer is cut."""
 
 
-class BoundedCapture:
-    """Keeps the first and last `limit // 2` bytes of a stream and counts what it drops.
+def capture(limit: int = DEFAULT_OUTPUT_LIMIT) -> Bounded:
+    """A run's capture of one stream: the first and last `limit // 2` bytes.
 
     A run that prints 50 MB must not cost the host 50 MB, and the start and the end of the
     output are what a reader needs.
     """
+    half = max(limit // 2, 1)
+    return Bounded(head=half, tail=half)
 
-    def __init__(self, limit: int = DEFAULT_OUTPUT_LIMIT) -> None:
-        self._half = max(limit // 2, 1)
-        self._head = bytearray()
-        self._tail = bytearray()
-        self._total = 0
 
-    def add(self, data: bytes) -> None:
-        """Append a chunk."""
-        self._total += len(data)
-        room = self._half - len(self._head)
-        if room > 0:
-            self._head += data[:room]
-            data = data[room:]
-        if data:
-            self._tail += data
-            if len(self._tail) > 2 * self._half:
-                del self._tail[: len(self._tail) - self._half]
-
-    def raw(self) -> bytes:
-        """The captured bytes without a note (for a capture that was never cut)."""
-        return bytes(self._head) + bytes(self._tail[-self._half :])
-
-    def text(self) -> str:
-        """The captured text, with a note where the middle was cut."""
-        tail = bytes(self._tail[-self._half :]) if self._tail else b""
-        cut = self._total - len(self._head) - len(tail)
-        head = self._head.decode("utf-8", errors="replace")
-        if cut <= 0:
-            return head + tail.decode("utf-8", errors="replace")
-        note = f"\n[... {cut:,} bytes of output cut; {self._total:,} bytes in all ...]\n"
-        return head + note + tail.decode("utf-8", errors="replace")
+def _between() -> Bounded:
+    """What a worker prints between runs, kept for the next run."""
+    return capture(64 * 1024)
 
 
 class PipeOutput:
@@ -69,8 +46,8 @@ class PipeOutput:
         self.name = name
         self._fd = fd
         self._loop = asyncio.get_running_loop()
-        self._between = BoundedCapture(64 * 1024)
-        self._capture: BoundedCapture | None = None
+        self._between = _between()
+        self._capture: Bounded | None = None
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._on_text: Callable[[str], None] | None = None
         self._open = True
@@ -83,11 +60,11 @@ class PipeOutput:
         Bytes still in the pipe were written before the run started; the loop reads them
         into this run's capture, after the ones kept here, so the order holds.
         """
-        self._capture = BoundedCapture(limit)
+        self._capture = capture(limit)
         self._decoder.reset()
         self._on_text = on_text
         pending = self._between.raw()
-        self._between = BoundedCapture(64 * 1024)
+        self._between = _between()
         if pending:
             self._emit(pending)
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from py_code_mode.errors import CodeModeError, UsageError
 from py_code_mode.execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
-from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, BoundedCapture
+from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, capture
 from py_code_mode.execution._routing import OutputRouter
 from py_code_mode.execution.base import OutputCallback, RequestHandler, WorkerContext
 from py_code_mode.result import ExecutionResult
@@ -219,8 +219,8 @@ class InProcessExecutor:
                 raise UsageError("the executor has not been started; use `async with Session(...)`")
             loop = self._loop
             captures = {
-                "stdout": BoundedCapture(self._output_limit),
-                "stderr": BoundedCapture(self._output_limit),
+                "stdout": capture(self._output_limit),
+                "stderr": capture(self._output_limit),
             }
 
             def emit(stream: Literal["stdout", "stderr"], text: str) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import py_code_mode
+from py_code_mode._process import describe_exit, kill_group, spawn
 from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
 from py_code_mode.execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode.execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
@@ -57,17 +58,6 @@ _BOOTSTRAP = (
     "main(sys.argv[1:])\n"
 )
 _START_TIMEOUT = 30.0
-
-
-def _describe_exit(returncode: int | None) -> str:
-    if returncode is None:
-        return "it stopped answering"
-    if returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit status {returncode}"
 
 
 class _Worker:
@@ -110,22 +100,15 @@ class _Worker:
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         try:
-            process = await asyncio.create_subprocess_exec(
-                python,
-                "-I",
-                "-c",
-                _BOOTSTRAP,
-                str(child_read),
-                str(child_write),
-                json.dumps(list(context.import_paths)),
-                json.dumps(list(context.operations)),
-                stdin=asyncio.subprocess.DEVNULL,
+            argv = [python, "-I", "-c", _BOOTSTRAP, str(child_read), str(child_write)]
+            argv += [json.dumps(list(context.import_paths)), json.dumps(list(context.operations))]
+            process = await spawn(
+                argv,
                 stdout=out_write,
                 stderr=err_write,
                 cwd=context.cwd,
-                env=dict(env),
+                env=env,
                 pass_fds=(child_read, child_write),
-                start_new_session=True,
             )
         except BaseException:
             os.close(out_read)
@@ -140,8 +123,7 @@ class _Worker:
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
             # Cancelled (a spare no longer wanted) or failed: leave no process behind.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
+            kill_group(process.pid)
             if worker is None:
                 for fd in (host_read, host_write, out_read, err_read):
                     os.close(fd)
@@ -230,7 +212,7 @@ class _Worker:
     async def _fail_pending(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.process.wait(), 2.0)
-        how = _describe_exit(self.process.returncode)
+        how = describe_exit(self.process.returncode)
         lost = WorkerLostError(f"The worker process died ({how})")
         futures: list[asyncio.Future[Any]] = [self._ready, *self._pending.values()]
         for future in futures:
@@ -291,14 +273,12 @@ class _Worker:
 
     def interrupt(self) -> None:
         """SIGINT to the worker's process group: KeyboardInterrupt in agent code."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGINT)
+        kill_group(self.process.pid, signal.SIGINT)
 
     async def kill(self) -> None:
         """Kill the worker and everything it started; wait until it is gone."""
         self.alive = False
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        kill_group(self.process.pid)
         await self._shutdown()
 
     async def close(self) -> None:
@@ -308,8 +288,7 @@ class _Worker:
         try:
             await asyncio.wait_for(self.process.wait(), 2.0)
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            kill_group(self.process.pid)
         await self._shutdown()
 
     async def _shutdown(self) -> None:
