@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from py_code_mode import InProcessExecutor, Session, SubprocessExecutor
-from py_code_mode.toolkit import Toolkit
+from py_code_mode._toolkit import Toolkit
 
 CODE = "x = 1"
 

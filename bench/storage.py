@@ -29,9 +29,9 @@ from typing import Any
 
 import redis.asyncio
 from py_code_mode import FileStorage, RedisStorage
-from py_code_mode.artifacts import encode
-from py_code_mode.skills.library import SkillLibrary
-from py_code_mode.storage.base import ArtifactInfo, Storage, StoredSkill
+from py_code_mode._artifacts import encode
+from py_code_mode._skills.library import SkillLibrary
+from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
 
 SKILL = '''"""Fetch the star count of a GitHub repository."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor
-from py_code_mode.execution.base import Executor
+from py_code_mode._execution.base import Executor
 
 from tests._support import build_wheel
 

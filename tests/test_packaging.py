@@ -40,14 +40,14 @@ EXTRAS = {
     ),
     "redis": (
         "from py_code_mode import RedisStorage\n"
-        "from py_code_mode.toolkit import Toolkit\n"
+        "from py_code_mode import Toolkit\n"
         "RedisStorage(url='redis://127.0.0.1:6379/0', prefix='t')\n"
         "names = [t.name for t in Toolkit(session).tools]",
         "redis",
     ),
     "mcp": (
         "import py_code_mode_mcp.cli\n"
-        "from py_code_mode.toolkit import Toolkit\n"
+        "from py_code_mode import Toolkit\n"
         "names = [t.name for t in Toolkit(session).tools]\n"
         "import shutil; assert shutil.which('py-code-mode-mcp'), 'console script missing'",
         "mcp",
@@ -57,7 +57,7 @@ EXTRAS = {
 
 def test_importing_core_imports_no_framework() -> None:
     code = (
-        "import sys, py_code_mode, py_code_mode.toolkit, py_code_mode.session\n"
+        "import sys, py_code_mode, py_code_mode._toolkit, py_code_mode._session\n"
         "from py_code_mode import Session, FileStorage, SyncSession\n"
         f"print([m for m in {FRAMEWORK_MODULES!r} if m in sys.modules])"
     )
@@ -122,7 +122,7 @@ def test_an_extra_installs_from_wheels_into_a_fresh_venv(
         "from py_code_mode import Session, InProcessExecutor\n"
         f"session = Session.from_base({str(tmp_path / 'ws')!r}, executor=InProcessExecutor())\n"
         f"{use}\n"
-        "from py_code_mode.toolkit import Toolkit\n"
+        "from py_code_mode import Toolkit\n"
         "result = Toolkit(session).call_sync('run_code', {'code': '6 * 7'}).text\n"
         f"present = [m for m in {others!r} if importlib.util.find_spec(m) is not None]\n"
         "print(json.dumps({'names': names, 'result': result, 'present': present}))\n"

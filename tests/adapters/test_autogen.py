@@ -26,7 +26,7 @@ from py_code_mode import (
     ToolFailedError,
     UsageError,
 )
-from py_code_mode.toolkit import TOOL_NAMES, Toolkit, ToolkitOptions
+from py_code_mode._toolkit import TOOL_NAMES, Toolkit, ToolkitOptions
 from py_code_mode_autogen import CodeModeWorkbench, CodeOutputEvent, code_mode_tools
 
 from examples.autogen.main import PRIMES, SCRIPTED_MODEL_INFO, run_episode, scripted_model

@@ -28,8 +28,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool, BaseToolkit
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from py_code_mode import FileStorage, InProcessExecutor, Session
+from py_code_mode._toolkit import TOOL_NAMES, ToolkitOptions
 from py_code_mode.errors import UsageError
-from py_code_mode.toolkit import TOOL_NAMES, ToolkitOptions
 from py_code_mode_langchain import OUTPUT_EVENT, CodeModeTool, CodeModeToolkit
 from pydantic import Field
 

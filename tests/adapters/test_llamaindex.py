@@ -20,8 +20,8 @@ from llama_index.core.tools import FunctionTool
 from llama_index.core.tools.calling import acall_tool, call_tool
 from llama_index.core.workflow import Event
 from py_code_mode import FileStorage, InProcessExecutor, Session
+from py_code_mode._toolkit import TOOL_NAMES, Toolkit, ToolkitOptions
 from py_code_mode.errors import UsageError
-from py_code_mode.toolkit import TOOL_NAMES, Toolkit, ToolkitOptions
 from py_code_mode_llamaindex import CodeModeToolSpec, CodeOutputEvent
 
 from examples.llamaindex.main import run_episode, scripted_llm

@@ -29,8 +29,8 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import ToolsListChanged
 from py_code_mode import FileStorage, InProcessExecutor, Session
-from py_code_mode.result import ExecutionResult
-from py_code_mode.toolkit import TOOL_NAMES, Toolkit
+from py_code_mode._result import ExecutionResult
+from py_code_mode._toolkit import TOOL_NAMES, Toolkit
 from py_code_mode_mcp import create_server
 from py_code_mode_mcp.cli import TOKEN_ENV
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from py_code_mode import FileStorage, Session, SyncSession
+from py_code_mode._host import Host
 from py_code_mode._names import RESERVED_SKILL_NAMES, RESERVED_TOOL_NAMES
 from py_code_mode._operations import Operations, annotation_text, by_verb, operations
 from py_code_mode._reference import render_reference
+from py_code_mode._toolkit import TOOL_NAMES, Toolkit
 from py_code_mode.errors import InputError
-from py_code_mode.host import Host
-from py_code_mode.toolkit import TOOL_NAMES, Toolkit
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ import hashlib
 
 import anyio
 import pytest
-from py_code_mode import Session
+from py_code_mode import ExecutionResult, Session
 
 pytestmark = pytest.mark.anyio
 
@@ -137,3 +137,25 @@ async def test_values_of_many_megabytes_cross_the_channel_whole(session: Session
     )
     expected = hashlib.sha256(bytes(range(256)) * 80_000).hexdigest()
     assert result.value == [20_480_000, True, expected], result.error
+
+
+async def test_how_a_run_ended_is_typed_fields_and_details_repeats_them(session: Session) -> None:
+    ok = await session.run("1")
+    assert (ok.error_type, ok.timed_out, ok.state_lost) == (None, False, False)
+    failed = await session.run("1 / 0")
+    assert failed.error_type == "ZeroDivisionError" and not failed.timed_out
+    slow = await session.run("while True:\n    pass", timeout=0.2)
+    assert (slow.error_type, slow.timed_out, slow.state_lost) == ("TimeoutError", True, False)
+    assert slow.details == {"error_type": "TimeoutError", "timed_out": True, "state_lost": False}
+
+
+def test_an_outcome_field_of_the_wrong_type_counts_as_absent() -> None:
+    # Part of an outcome comes from the worker, which agent code controls.
+    forged = {"value": 1, "error": 5, "error_type": ["x"], "timed_out": "yes", "state_lost": 1}
+    result = ExecutionResult.from_outcome(forged, stdout="", stderr="", execution_time_ms=1.0)
+    assert (result.error, result.error_type, result.timed_out, result.state_lost) == (
+        None,
+        None,
+        False,
+        False,
+    )

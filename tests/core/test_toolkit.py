@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from py_code_mode import FileStorage, InProcessExecutor, Session
+from py_code_mode._toolkit import TOOL_NAMES, Toolkit, ToolkitOptions, cut
 from py_code_mode.errors import UsageError
-from py_code_mode.toolkit import TOOL_NAMES, Toolkit, ToolkitOptions, cut
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ import pytest
 import redis
 import redis.asyncio
 from py_code_mode import FileStorage, RedisStorage
-from py_code_mode.storage.base import Storage
+from py_code_mode._storage.base import Storage
 
 from tests._support import require_binary
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import redis.asyncio
 from py_code_mode import RedisStorage, ToolDefinitionError
-from py_code_mode.artifacts import ArtifactStore
-from py_code_mode.skills.library import SkillLibrary
-from py_code_mode.storage.base import StoredSkill
-from py_code_mode.storage.redis_keys import RedisKeys, check_prefix
+from py_code_mode._artifacts import ArtifactStore
+from py_code_mode._skills.library import SkillLibrary
+from py_code_mode._storage.base import StoredSkill
+from py_code_mode._storage.redis_keys import RedisKeys, check_prefix
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

@@ -22,10 +22,10 @@ from py_code_mode import (
     InvalidNameError,
     RedisStorage,
 )
-from py_code_mode.artifacts import ArtifactStore
-from py_code_mode.skills.library import SkillLibrary
-from py_code_mode.storage.base import ArtifactInfo, Storage, StoredSkill
-from py_code_mode.tools.registry import ToolRegistry
+from py_code_mode._artifacts import ArtifactStore
+from py_code_mode._skills.library import SkillLibrary
+from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
+from py_code_mode._tools.registry import ToolRegistry
 
 from tests.core.test_artifacts import VALUES as SESSION_VALUES
 from tests.storage.conftest import PREFIX, Backend

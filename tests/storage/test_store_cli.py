@@ -16,11 +16,11 @@ import pytest
 import redis.asyncio
 from anyio import to_thread
 from py_code_mode import FileStorage, RedisStorage, Session
-from py_code_mode.artifacts import ArtifactStore
-from py_code_mode.cli import main
-from py_code_mode.cli.demo import WC_TOOL
-from py_code_mode.skills.library import SkillLibrary
-from py_code_mode.storage.base import Storage
+from py_code_mode._artifacts import ArtifactStore
+from py_code_mode._cli import main
+from py_code_mode._cli.demo import WC_TOOL
+from py_code_mode._skills.library import SkillLibrary
+from py_code_mode._storage.base import Storage
 
 from tests._support import require_binary
 from tests.storage.conftest import free_port

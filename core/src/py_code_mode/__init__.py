@@ -1,5 +1,6 @@
 """py-code-mode: agents write Python in a persistent session with tools, skills, artifacts, deps.
 
+Every public name is here; the modules behind them are private (underscored), as in httpx.
 Names are imported on first use (PEP 562): the worker process imports this package to reach
 its standard-library runtime, and must not pay for pydantic, yaml or the storage backends.
 """
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
     from typing import Any
 
     __version__: str
+    from py_code_mode._deps.installer import Installer
+    from py_code_mode._execution.base import OutputCallback
+    from py_code_mode._execution.inprocess import InProcessExecutor
+    from py_code_mode._execution.subprocess import SubprocessExecutor
+    from py_code_mode._result import ExecutionResult
+    from py_code_mode._session import Session
+    from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
+    from py_code_mode._storage.file import FileStorage
+    from py_code_mode._storage.redis import RedisStorage
+    from py_code_mode._sync import SyncSession
+    from py_code_mode._toolkit import TOOL_NAMES, AgentTool, Toolkit, ToolkitOptions, ToolOutput
     from py_code_mode.errors import (
         ArtifactDataError,
         ArtifactNotFoundError,
@@ -38,27 +50,32 @@ if TYPE_CHECKING:
         UsageError,
         WorkerLostError,
     )
-    from py_code_mode.execution.inprocess import InProcessExecutor
-    from py_code_mode.execution.subprocess import SubprocessExecutor
-    from py_code_mode.result import ExecutionResult
-    from py_code_mode.session import Session
-    from py_code_mode.storage.file import FileStorage
-    from py_code_mode.storage.redis import RedisStorage
-    from py_code_mode.sync import SyncSession
 
 _LOCATIONS = {
-    "ExecutionResult": "py_code_mode.result",
-    "FileStorage": "py_code_mode.storage.file",
-    "InProcessExecutor": "py_code_mode.execution.inprocess",
-    "RedisStorage": "py_code_mode.storage.redis",  # needs the [redis] extra
-    "Session": "py_code_mode.session",
-    "SubprocessExecutor": "py_code_mode.execution.subprocess",
-    "SyncSession": "py_code_mode.sync",
+    "AgentTool": "py_code_mode._toolkit",
+    "ArtifactInfo": "py_code_mode._storage.base",
+    "ExecutionResult": "py_code_mode._result",
+    "FileStorage": "py_code_mode._storage.file",
+    "InProcessExecutor": "py_code_mode._execution.inprocess",
+    "Installer": "py_code_mode._deps.installer",
+    "OutputCallback": "py_code_mode._execution.base",
+    "RedisStorage": "py_code_mode._storage.redis",  # needs the [redis] extra
+    "Session": "py_code_mode._session",
+    "Storage": "py_code_mode._storage.base",
+    "StoredSkill": "py_code_mode._storage.base",
+    "SubprocessExecutor": "py_code_mode._execution.subprocess",
+    "SyncSession": "py_code_mode._sync",
+    "TOOL_NAMES": "py_code_mode._toolkit",
+    "ToolOutput": "py_code_mode._toolkit",
+    "Toolkit": "py_code_mode._toolkit",
+    "ToolkitOptions": "py_code_mode._toolkit",
 }
 _LOCATIONS.update(dict.fromkeys(_errors.__all__, "py_code_mode.errors"))
 
 __all__ = [
+    "AgentTool",
     "ArtifactDataError",
+    "ArtifactInfo",
     "ArtifactNotFoundError",
     "CodeModeError",
     "DepsInstallError",
@@ -67,22 +84,30 @@ __all__ = [
     "InProcessExecutor",
     "InfrastructureError",
     "InputError",
+    "Installer",
     "InvalidNameError",
     "InvalidRequirementError",
     "InvalidSkillError",
     "NotFoundError",
+    "OutputCallback",
     "RedisStorage",
     "RuntimeDepsDisabledError",
     "Session",
     "SessionClosedError",
     "SkillNotFoundError",
+    "Storage",
     "StorageError",
+    "StoredSkill",
     "SubprocessExecutor",
     "SyncSession",
+    "TOOL_NAMES",
     "ToolArgumentError",
     "ToolDefinitionError",
     "ToolFailedError",
     "ToolNotFoundError",
+    "ToolOutput",
+    "Toolkit",
+    "ToolkitOptions",
     "UsageError",
     "WorkerLostError",
     "__version__",

@@ -31,11 +31,11 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from py_code_mode.artifacts import ArtifactStore
-from py_code_mode.deps.manager import DepsManager
+from py_code_mode._artifacts import ArtifactStore
+from py_code_mode._deps.manager import DepsManager
+from py_code_mode._skills.library import SkillLibrary
+from py_code_mode._tools.service import ToolService
 from py_code_mode.errors import CodeModeError, InputError, RuntimeDepsDisabledError
-from py_code_mode.skills.library import SkillLibrary
-from py_code_mode.tools.service import ToolService
 
 __all__ = [
     "RUNTIME_DEPS",

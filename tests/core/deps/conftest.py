@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from py_code_mode.deps import DepsManager, Installer
-from py_code_mode.storage.file import FileStorage
+from py_code_mode._deps import DepsManager, Installer
+from py_code_mode._storage.file import FileStorage
 
 from tests._support import missing
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from py_code_mode.deps import Installer, parse_requirement
+from py_code_mode._deps import Installer, parse_requirement
 from py_code_mode.errors import DepsInstallError, InvalidRequirementError, UsageError
 
 BOUND = 90  # seconds: one real install under pip on a slow runner

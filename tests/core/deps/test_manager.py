@@ -3,9 +3,9 @@ from typing import Any
 
 import anyio
 import pytest
-from py_code_mode.deps import DepsManager, Installer
+from py_code_mode._deps import DepsManager, Installer
+from py_code_mode._storage.file import FileStorage
 from py_code_mode.errors import DepsInstallError, InvalidRequirementError
-from py_code_mode.storage.file import FileStorage
 
 BOUND = 90  # seconds: a few real installs under pip on a slow runner
 

@@ -1,8 +1,8 @@
 from typing import Any
 
 import pytest
-from py_code_mode import deps
-from py_code_mode.deps import normalize, parse_requirement
+from py_code_mode import _deps as deps
+from py_code_mode._deps import normalize, parse_requirement
 from py_code_mode.errors import InputError, InvalidRequirementError
 
 

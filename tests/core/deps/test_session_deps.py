@@ -12,7 +12,7 @@ from py_code_mode import (
     Session,
     SubprocessExecutor,
 )
-from py_code_mode.deps import Installer
+from py_code_mode._deps import Installer
 
 pytestmark = pytest.mark.anyio
 

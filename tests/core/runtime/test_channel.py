@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from py_code_mode._runtime import protocol
+from py_code_mode._runtime.channel import PipeChannel
 from py_code_mode.errors import ArtifactNotFoundError
-from py_code_mode.runtime import protocol
-from py_code_mode.runtime.channel import PipeChannel
 
 WAIT = 10.0
 """Seconds a waiter may take to get a reply that is already in the pipe; generous for CI."""

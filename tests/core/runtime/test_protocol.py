@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from py_code_mode.runtime import protocol
+from py_code_mode._runtime import protocol
 
 
 @pytest.mark.parametrize(

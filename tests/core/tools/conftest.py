@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from py_code_mode.tools import ToolRegistry
+from py_code_mode._tools import ToolRegistry
 
 from tests._support import require_binary
 

@@ -15,8 +15,8 @@ from typing import Any
 import anyio
 import pytest
 from py_code_mode import _process
+from py_code_mode._tools import ToolRegistry, cli
 from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
-from py_code_mode.tools import ToolRegistry, cli
 
 from tests._support import missing, require_binary
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from py_code_mode._tools import ToolRegistry
+from py_code_mode._tools.definition import parse_definition
 from py_code_mode.errors import ToolDefinitionError, ToolNotFoundError
-from py_code_mode.tools import ToolRegistry
-from py_code_mode.tools.definition import parse_definition
 from pydantic import ValidationError
 
 SOURCE = "/workspace/tools/fetcher.yaml"

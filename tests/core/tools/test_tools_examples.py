@@ -15,9 +15,9 @@ from typing import Any
 import anyio
 import pytest
 import yaml
+from py_code_mode._storage.file import FileStorage
+from py_code_mode._tools import ToolRegistry
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
-from py_code_mode.storage.file import FileStorage
-from py_code_mode.tools import ToolRegistry
 
 from tests._support import require_binary
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import anyio
 import pytest
+from py_code_mode._tools import ToolRegistry
 from py_code_mode.errors import InputError, ToolNotFoundError
-from py_code_mode.tools import ToolRegistry
 
 from tests._support import require_binary
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor, UsageError
-from py_code_mode.toolkit import TOOL_NAMES, ToolkitOptions
+from py_code_mode import (
+    TOOL_NAMES,
+    FileStorage,
+    InProcessExecutor,
+    Session,
+    SubprocessExecutor,
+    ToolkitOptions,
+    UsageError,
+)
 from pydantic import BaseModel, Field
 
 __all__ = ["CodeModeWorkbenchConfig", "build_session", "describe", "options_from"]

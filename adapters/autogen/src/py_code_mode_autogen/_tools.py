@@ -10,8 +10,14 @@ from typing import Any
 from autogen_core import EVENT_LOGGER_NAME, CancellationToken, trace_tool_span
 from autogen_core.logging import ToolCallEvent
 from autogen_core.tools import BaseTool, ToolSchema
-from py_code_mode import CodeModeError, Session, ToolFailedError, UsageError
-from py_code_mode.toolkit import Toolkit, ToolkitOptions
+from py_code_mode import (
+    CodeModeError,
+    Session,
+    ToolFailedError,
+    Toolkit,
+    ToolkitOptions,
+    UsageError,
+)
 from pydantic import BaseModel
 
 __all__ = ["code_mode_tools"]

@@ -14,9 +14,7 @@ from autogen_core.tools import (
     ToolSchema,
     Workbench,
 )
-from py_code_mode import Session
-from py_code_mode.execution.base import OutputCallback
-from py_code_mode.toolkit import AgentTool, Toolkit, ToolkitOptions, ToolOutput
+from py_code_mode import AgentTool, OutputCallback, Session, Toolkit, ToolkitOptions, ToolOutput
 from pydantic import BaseModel
 
 from py_code_mode_autogen._config import (
@@ -46,7 +44,7 @@ class CodeModeWorkbenchState(BaseModel):
 class CodeModeWorkbench(Workbench, Component[CodeModeWorkbenchConfig]):
     """A persistent Python session as an AutoGen workbench: `run_code`, skills, artifacts, deps.
 
-    The tools are exactly `py_code_mode.toolkit.Toolkit(session, options).tools`, so names,
+    The tools are exactly `py_code_mode._toolkit.Toolkit(session, options).tools`, so names,
     descriptions and argument schemas match every other py-code-mode adapter. The
     workbench is usable as soon as it exists: the session starts on the first call, so
     `AssistantAgent(..., workbench=CodeModeWorkbench(session))` needs no `start()`.

@@ -28,7 +28,7 @@ from langchain_core.callbacks import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from py_code_mode.execution.base import OutputCallback
+from py_code_mode import OutputCallback
 
 __all__ = ["OUTPUT_EVENT", "forward_output", "has_listeners", "stream_output"]
 

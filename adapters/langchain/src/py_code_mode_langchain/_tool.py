@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
-from py_code_mode.toolkit import AgentTool, Toolkit, ToolOutput, explain_invalid_arguments
+from py_code_mode import AgentTool, Toolkit, ToolOutput
 from pydantic import PrivateAttr, ValidationError
 
 from py_code_mode_langchain._streaming import forward_output, has_listeners, stream_output
@@ -42,7 +42,7 @@ class CodeModeTool(BaseTool):
             description=tool.description,
             args_schema=tool.args_model,
             handle_tool_error=True,
-            handle_validation_error=functools.partial(_invalid_arguments, tool.name),
+            handle_validation_error=functools.partial(_invalid_arguments, tool),
             response_format="content_and_artifact",
             metadata={"read_only": tool.read_only},
         )
@@ -87,8 +87,8 @@ def _result(output: ToolOutput) -> tuple[str, Any]:
     return output.text, output.data
 
 
-def _invalid_arguments(tool: str, exc: Exception) -> str:
+def _invalid_arguments(tool: AgentTool, exc: Exception) -> str:
     """The model's view of arguments LangChain rejected, worded as the Toolkit words it."""
     if not isinstance(exc, ValidationError):
-        return f"Invalid arguments for {tool}: {exc}"
-    return explain_invalid_arguments(tool, exc)
+        return f"Invalid arguments for {tool.name}: {exc}"
+    return tool.explain_invalid_arguments(exc)

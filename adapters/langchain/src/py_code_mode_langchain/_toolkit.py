@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
+from py_code_mode import AgentTool, Session, Toolkit, ToolkitOptions
 from py_code_mode.errors import UsageError
-from py_code_mode.session import Session
-from py_code_mode.toolkit import AgentTool, Toolkit, ToolkitOptions
 from pydantic import ConfigDict, InstanceOf, PrivateAttr
 
 from py_code_mode_langchain._tool import CodeModeTool

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from llama_index.core.tools import FunctionTool, ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
-from py_code_mode.session import Session
-from py_code_mode.toolkit import Toolkit, ToolkitOptions
+from py_code_mode import Session, Toolkit, ToolkitOptions
 
 from py_code_mode_llamaindex._tool import to_function_tool
 
@@ -16,7 +15,7 @@ class CodeModeToolSpec(BaseToolSpec):
     """The agent-facing tools of one Session (`run_code`, `search_skills`, ...) for LlamaIndex.
 
     `BaseToolSpec` derives each tool from a method's signature and docstring; these tools
-    come from `py_code_mode.toolkit.Toolkit` instead, so `to_tool_list` is overridden to
+    come from `py_code_mode._toolkit.Toolkit` instead, so `to_tool_list` is overridden to
     pass the catalogue's names, descriptions and argument models through unchanged.
     `spec_functions` holds the offered tool names.
 

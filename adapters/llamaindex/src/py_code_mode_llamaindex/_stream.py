@@ -6,7 +6,7 @@ import asyncio
 from typing import Literal
 
 from llama_index.core.workflow import Context, Event
-from py_code_mode.execution.base import OutputCallback
+from py_code_mode import OutputCallback
 
 __all__ = ["CodeOutputEvent", "stream_to"]
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.workflow import Context
-from py_code_mode.execution.base import OutputCallback
-from py_code_mode.toolkit import AgentTool, Toolkit
-from py_code_mode.toolkit import ToolOutput as CodeModeOutput
+from py_code_mode import AgentTool, OutputCallback, Toolkit
+from py_code_mode import ToolOutput as CodeModeOutput
 
 from py_code_mode_llamaindex._stream import stream_to
 

@@ -25,9 +25,8 @@ from mcp.server.caching import CacheHint
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from py_code_mode import AgentTool, Session, Toolkit, ToolkitOptions, ToolOutput
 from py_code_mode.errors import CodeModeError
-from py_code_mode.session import Session
-from py_code_mode.toolkit import AgentTool, Toolkit, ToolkitOptions, ToolOutput
 
 from py_code_mode_mcp._output import OutputRelay
 

@@ -21,10 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor
-from py_code_mode.execution.base import Executor
-from py_code_mode.storage.base import Storage
-from py_code_mode.toolkit import ToolkitOptions
+from py_code_mode import (
+    FileStorage,
+    InProcessExecutor,
+    Session,
+    Storage,
+    SubprocessExecutor,
+    ToolkitOptions,
+)
 
 from py_code_mode_mcp._http import is_loopback, serve_http
 from py_code_mode_mcp._server import create_server
@@ -193,7 +197,7 @@ def _storage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Stora
 
 def _session_factory(storage: Storage, args: argparse.Namespace) -> Callable[[], Session]:
     def make_session() -> Session:
-        executor: Executor = (
+        executor: InProcessExecutor | SubprocessExecutor = (
             InProcessExecutor() if args.executor == "inprocess" else SubprocessExecutor()
         )
         return Session(

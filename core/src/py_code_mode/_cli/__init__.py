@@ -1,0 +1,38 @@
+"""The `py-code-mode` command, one sub-command per module.
+
+`demo` shows the learning loop, `run` runs code in a workspace, `store` moves a library
+between a directory, Redis and a zip archive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from py_code_mode._cli import demo, run, store
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, one sub-command per module."""
+    parser = argparse.ArgumentParser(
+        prog="py-code-mode",
+        description="A persistent Python session for AI agents: tools, skills, artifacts, deps.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo.add_parser(commands)
+    run.add_parser(commands)
+    store.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

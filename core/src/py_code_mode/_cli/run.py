@@ -1,0 +1,57 @@
+"""`py-code-mode run FILE|-`: run Python in a workspace session, print what it did."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from py_code_mode._execution.inprocess import InProcessExecutor
+from py_code_mode._execution.subprocess import SubprocessExecutor
+from py_code_mode._session import Session
+from py_code_mode._storage.file import FileStorage
+
+
+def add_parser(commands: Any) -> None:
+    """Register the sub-command."""
+    parser = commands.add_parser("run", help="run a Python file (or - for stdin) in a workspace")
+    parser.add_argument("file", help="a .py file, or - to read the code from stdin")
+    parser.add_argument("--base", default=".", help="workspace directory (default: current)")
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="seconds before the code is stopped"
+    )
+    parser.add_argument("--executor", choices=("subprocess", "inprocess"), default="subprocess")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the code; exit status 1 if it failed."""
+    code = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    return asyncio.run(_run(code, args))
+
+
+async def _run(code: str, args: argparse.Namespace) -> int:
+    executor = InProcessExecutor() if args.executor == "inprocess" else SubprocessExecutor()
+    async with Session(storage=FileStorage(args.base), executor=executor) as session:
+        result = await session.run(code, timeout=args.timeout, on_output=_echo)
+    if result.error:
+        print(result.error, file=sys.stderr)
+        return 1
+    if result.value is not None:
+        print(_show(result.value))
+    return 0
+
+
+def _echo(stream: str, text: str) -> None:
+    (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return repr(value)
+    return json.dumps(value, indent=2, ensure_ascii=False)

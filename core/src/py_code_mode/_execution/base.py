@@ -1,0 +1,57 @@
+"""What every executor provides: run code in a worker whose namespaces talk to a host."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from py_code_mode._result import ExecutionResult
+
+RequestHandler = Callable[[str, dict[str, Any]], Awaitable[Any]]
+"""The host's side of the channel: (verb, args) -> JSON-compatible value, or a typed error."""
+
+OutputCallback = Callable[[Literal["stdout", "stderr"], str], None]
+"""Receives output chunks as the code produces them, for adapters that stream."""
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a Session tells its executor about the worker it needs."""
+
+    handler: RequestHandler
+    """Where namespace requests from agent code go."""
+    cwd: Path
+    """The worker's working directory: the workspace."""
+    import_paths: Sequence[str] = field(default_factory=tuple)
+    """Directories to make importable in the worker (the workspace's installed deps)."""
+    operations: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    """The namespace methods agent code gets, as plain data (`Operation.spec`): the worker
+    builds its proxies from these, so it needs nothing of the host's code to do so."""
+
+
+class Executor(Protocol):
+    """Runs agent code. One executor serves one session."""
+
+    async def start(self, context: WorkerContext) -> None:
+        """Make the worker ready; called once by the session before the first run."""
+        ...
+
+    async def run(
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> ExecutionResult:
+        """Run `code`; never raise for errors in the code itself."""
+        ...
+
+    async def reset(self) -> None:
+        """Forget the code's variables, keeping the namespaces."""
+        ...
+
+    async def close(self) -> None:
+        """Stop the worker and release everything the executor holds."""
+        ...

@@ -1,0 +1,471 @@
+"""Run agent code in a child Python process that talks to the host over its own pipes.
+
+The worker is ``python -I`` importing only the standard-library runtime, started in a new
+process group with an explicit environment. A second, warm worker waits in reserve, so that
+replacing a crashed or killed worker costs no start-up time.
+
+Timeouts escalate: SIGINT to the worker's process group (agent code sees KeyboardInterrupt
+and the session keeps its variables), then, if the code ignores it, SIGKILL and the spare
+takes over, and the result says plainly that the variables were lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import py_code_mode
+from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
+from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
+from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
+from py_code_mode._process import describe_exit, kill_group, spawn
+from py_code_mode._result import ExecutionResult
+from py_code_mode._runtime import protocol
+from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
+
+__all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INHERITED_ENV: tuple[str, ...] = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "USER",
+    "LOGNAME",
+    "TERM",
+)
+"""Host variables a worker sees by default: enough to run programs, no secrets."""
+
+_PACKAGE_ROOT = str(Path(py_code_mode.__file__).resolve().parent.parent)
+_BOOTSTRAP = (
+    "import sys\n"
+    f"if {_PACKAGE_ROOT!r} not in sys.path: sys.path.insert(0, {_PACKAGE_ROOT!r})\n"
+    "from py_code_mode._runtime.worker import main\n"
+    "main(sys.argv[1:])\n"
+)
+_START_TIMEOUT = 30.0
+
+
+class _Worker:
+    """One live worker process and the host's end of its channel."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        channel_fds: tuple[int, int],
+        handler: RequestHandler,
+        output_fds: tuple[int, int],
+    ) -> None:
+        self.process = process
+        self._loop = asyncio.get_running_loop()
+        self._read_fd, self._write_fd = channel_fds
+        self._frames = protocol.FrameBuffer()
+        self._unsent = bytearray()  # what the pipe would not take yet
+        self._handler = handler
+        self.stdout = PipeOutput(output_fds[0], "stdout")
+        self.stderr = PipeOutput(output_fds[1], "stderr")
+        self._ids = 0
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._requests: set[asyncio.Task[None]] = set()
+        self._run_requests: set[asyncio.Task[None]] = set()  # made by the run's own thread
+        self._ready: asyncio.Future[None] = self._loop.create_future()
+        self._gone: asyncio.Future[None] = self._loop.create_future()
+        self.alive = True
+        for fd in channel_fds:
+            os.set_blocking(fd, False)
+        # Frames are read in the loop's own callback, not in a task: a result reaches its
+        # waiter in the same loop iteration that the pipe became readable.
+        self._loop.add_reader(self._read_fd, self._on_readable)
+
+    @classmethod
+    async def spawn(cls, python: str, context: WorkerContext, env: Mapping[str, str]) -> _Worker:
+        host_read, child_write = os.pipe()
+        child_read, host_write = os.pipe()
+        # Output pipes of our own rather than asyncio's transports: the host must be able to
+        # read whatever is in them at the moment a result arrives (PipeOutput).
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        try:
+            argv = [python, "-I", "-c", _BOOTSTRAP, str(child_read), str(child_write)]
+            argv += [json.dumps(list(context.import_paths)), json.dumps(list(context.operations))]
+            process = await spawn(
+                argv,
+                stdout=out_write,
+                stderr=err_write,
+                cwd=context.cwd,
+                env=env,
+                pass_fds=(child_read, child_write),
+            )
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
+        finally:
+            for fd in (child_read, child_write, out_write, err_write):
+                os.close(fd)
+        worker: _Worker | None = None
+        try:
+            worker = cls(process, (host_read, host_write), context.handler, (out_read, err_read))
+            await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
+        except BaseException as exc:
+            # Cancelled (a spare no longer wanted) or failed: leave no process behind.
+            kill_group(process.pid)
+            if worker is None:
+                for fd in (host_read, host_write, out_read, err_read):
+                    os.close(fd)
+                await process.wait()
+                raise
+            await worker._shutdown()
+            if isinstance(exc, TimeoutError | WorkerLostError):
+                raise WorkerLostError(
+                    f"The worker process did not start ({python} -I): "
+                    f"{worker.stderr.unclaimed_text().strip() or exc}"
+                ) from exc
+            raise
+        return worker
+
+    def _write(self, data: bytes) -> None:
+        """Write a frame now, or as soon as the pipe has room; never blocks the loop."""
+        if self._unsent:
+            self._unsent += data
+            return
+        try:
+            written = os.write(self._write_fd, data)
+        except BlockingIOError:
+            written = 0
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the worker has gone; reading its end of the channel will say so
+        if written < len(data):
+            self._unsent += data[written:]
+            self._loop.add_writer(self._write_fd, self._flush_unsent)
+
+    def _flush_unsent(self) -> None:
+        try:
+            written = os.write(self._write_fd, self._unsent)
+        except BlockingIOError:
+            return
+        except (BrokenPipeError, ConnectionResetError):
+            written = len(self._unsent)
+        del self._unsent[:written]
+        if not self._unsent:
+            self._loop.remove_writer(self._write_fd)
+
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self._read_fd, self._frames.read_size())
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._channel_closed()
+            return
+        self._frames.feed(chunk)
+        while (frame := self._frames.pop()) is not None:
+            kind = frame.get("kind")
+            if kind == "request":
+                task = self._loop.create_task(self._serve(frame))
+                self._requests.add(task)
+                task.add_done_callback(self._requests.discard)
+                if frame.get("main"):
+                    self._run_requests.add(task)
+                    task.add_done_callback(self._run_requests.discard)
+            elif kind == "done":
+                future = self._pending.pop(frame.get("id"), None)
+                if future is not None and not future.done():
+                    future.set_result(frame.get("result") or {})
+            elif kind == "ready" and not self._ready.done():
+                self._ready.set_result(None)
+
+    def _channel_closed(self) -> None:
+        """The worker's end is gone: stop reading and fail whatever still waits on it."""
+        if self._read_fd < 0:
+            return
+        self.alive = False
+        self._loop.remove_reader(self._read_fd)
+        if self._unsent:
+            self._loop.remove_writer(self._write_fd)
+            self._unsent.clear()
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+        self._read_fd = self._write_fd = -1
+        self._loop.create_task(self._fail_pending()).add_done_callback(self._mark_gone)
+
+    def _mark_gone(self, _: asyncio.Task[None]) -> None:
+        if not self._gone.done():
+            self._gone.set_result(None)
+
+    async def _fail_pending(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.process.wait(), 2.0)
+        how = describe_exit(self.process.returncode)
+        lost = WorkerLostError(f"The worker process died ({how})")
+        futures: list[asyncio.Future[Any]] = [self._ready, *self._pending.values()]
+        for future in futures:
+            if not future.done():
+                future.set_exception(lost)
+            # Mark the exception retrieved: whoever still awaits it gets it all the same, and
+            # a run abandoned after a timeout must not log "exception was never retrieved".
+            if not future.cancelled():
+                future.exception()
+        self._pending.clear()
+
+    async def _serve(self, frame: dict[str, Any]) -> None:
+        request_id = frame.get("id")
+        try:
+            value = await self._handler(str(frame.get("verb")), dict(frame.get("args") or {}))
+            reply: dict[str, Any] = {"kind": "reply", "id": request_id, "value": value}
+            payload = protocol.dumps(reply)
+        except asyncio.CancelledError:
+            # The run timed out or was cancelled: its host work stops, and whoever still
+            # waits for the answer (a thread of agent code) hears why instead of hanging.
+            error = {
+                "type": "InfrastructureError",
+                "message": f"request {frame.get('verb')!r} was cancelled: the run timed out "
+                "or was cancelled while the host was answering it",
+            }
+            if self._write_fd >= 0:
+                self._write(protocol.dumps({"kind": "reply", "id": request_id, "error": error}))
+            raise
+        except CodeModeError as exc:
+            payload = protocol.dumps(
+                {"kind": "reply", "id": request_id, "error": protocol.error_payload(exc)}
+            )
+        except Exception as exc:
+            logger.exception("request %r from agent code failed in the host", frame.get("verb"))
+            error = {"type": "InfrastructureError", "message": f"the host failed: {exc!r}"}
+            payload = protocol.dumps({"kind": "reply", "id": request_id, "error": error})
+        if self._write_fd >= 0:
+            self._write(payload)
+
+    def submit(self, command: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
+        """Send a run or reset command; the future resolves with the worker's result."""
+        if not self.alive:
+            raise WorkerLostError("The worker process has exited")
+        self._ids += 1
+        future: asyncio.Future[dict[str, Any]] = self._loop.create_future()
+        self._pending[self._ids] = future
+        self._write(protocol.dumps({**command, "id": self._ids}))
+        return future
+
+    def cancel_requests(self, *, run_only: bool = False) -> None:
+        """Abandon host work for requests whose caller has stopped waiting.
+
+        `run_only`: only those of the run's own thread (the one a timeout interrupted);
+        threads of agent code that outlive the run keep getting answers.
+        """
+        for task in list(self._run_requests if run_only else self._requests):
+            task.cancel()
+
+    def interrupt(self) -> None:
+        """SIGINT to the worker's process group: KeyboardInterrupt in agent code."""
+        kill_group(self.process.pid, signal.SIGINT)
+
+    async def kill(self) -> None:
+        """Kill the worker and everything it started; wait until it is gone."""
+        self.alive = False
+        kill_group(self.process.pid)
+        await self._shutdown()
+
+    async def close(self) -> None:
+        """Close the channel (the worker exits by itself), then make sure it is gone."""
+        self.alive = False
+        self._channel_closed()
+        try:
+            await asyncio.wait_for(self.process.wait(), 2.0)
+        except TimeoutError:
+            kill_group(self.process.pid)
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        self.cancel_requests()
+        self._channel_closed()
+        await self.process.wait()
+        await self._gone
+        self.stdout.close()
+        self.stderr.close()
+
+
+class SubprocessExecutor:
+    """Runs agent code in a child process: the default executor of a `Session`.
+
+    Args:
+        python: The interpreter for workers; defaults to the host's own.
+        env: Extra environment variables for the worker.
+        inherit_env: Names of host variables the worker may see. By default only what
+            programs need to run (`DEFAULT_INHERITED_ENV`); secrets stay on the host.
+        interrupt_grace: Seconds agent code gets to stop after SIGINT before it is killed.
+        output_limit: Bytes of stdout and of stderr kept per run.
+        warm_spare: Keep a second worker started, so a replacement is instant.
+    """
+
+    def __init__(
+        self,
+        *,
+        python: str | None = None,
+        env: Mapping[str, str] | None = None,
+        inherit_env: Sequence[str] = DEFAULT_INHERITED_ENV,
+        interrupt_grace: float = 2.0,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        warm_spare: bool = True,
+    ) -> None:
+        if isinstance(inherit_env, str):
+            raise TypeError("inherit_env must be a sequence of variable names, not one string")
+        if interrupt_grace < 0:
+            raise ValueError(f"interrupt_grace must be >= 0 seconds, got {interrupt_grace!r}")
+        if output_limit < 1:
+            raise ValueError(
+                f"output_limit must be a positive number of bytes, got {output_limit!r}"
+            )
+        self._python = python or sys.executable
+        self._env = {name: os.environ[name] for name in inherit_env if name in os.environ}
+        self._env.update(env or {})
+        self._grace = interrupt_grace
+        self._output_limit = output_limit
+        self._warm_spare = warm_spare
+        self._context: WorkerContext | None = None
+        self._worker: _Worker | None = None
+        self._spare: asyncio.Task[_Worker] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self, context: WorkerContext) -> None:
+        """Start the worker (and its warm spare)."""
+        if self._context is not None:
+            raise UsageError("this SubprocessExecutor is already serving a session")
+        self._context = context
+        self._worker = await self._spawn()
+
+    async def _spawn(self) -> _Worker:
+        assert self._context is not None
+        return await _Worker.spawn(self._python, self._context, self._env)
+
+    def _prepare_spare(self) -> None:
+        if self._warm_spare and self._spare is None:
+            self._spare = asyncio.create_task(self._spawn())
+
+    async def _replace_worker(self) -> _Worker:
+        if self._worker is not None:
+            await self._worker.kill()
+        spare, self._spare = self._spare, None
+        worker: _Worker | None = None
+        if spare is not None:
+            try:
+                worker = await spare
+            except WorkerLostError:
+                worker = None
+        if worker is None or not worker.alive:
+            worker = await self._spawn()
+        self._worker = worker
+        self._prepare_spare()
+        return worker
+
+    async def _current(self) -> _Worker:
+        if self._context is None:
+            raise UsageError("the executor has not been started; use `async with Session(...)`")
+        if self._worker is None or not self._worker.alive:
+            return await self._replace_worker()
+        return self._worker
+
+    async def run(
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> ExecutionResult:
+        """Run `code` in the worker; see the module docstring for how timeouts escalate."""
+        async with self._lock:
+            worker = await self._current()
+            for stream in (worker.stdout, worker.stderr):
+                callback = None
+                if on_output is not None:
+                    callback = _stream_callback(on_output, stream.name)
+                stream.begin(self._output_limit, callback)
+            started = time.perf_counter()
+            future = worker.submit({"kind": "run", "code": code})
+            try:
+                outcome = await self._await_outcome(worker, future, timeout)
+                # The spare starts once the session is in use, not while it is starting.
+                self._prepare_spare()
+            except BaseException:
+                await self._replace_worker()  # cancelled mid-run: never leave code running
+                raise
+            if outcome.get("timed_out"):
+                # Host work for the interrupted code is abandoned with it; requests of other
+                # threads of agent code are still answered, as after a run that ended well.
+                worker.cancel_requests(run_only=True)
+            stdout, stderr = finish_outputs(worker.stdout, worker.stderr)
+            elapsed = (time.perf_counter() - started) * 1000
+            return ExecutionResult.from_outcome(
+                outcome, stdout=stdout, stderr=stderr, execution_time_ms=elapsed
+            )
+
+    async def _await_outcome(
+        self, worker: _Worker, future: asyncio.Future[dict[str, Any]], timeout: float | None
+    ) -> dict[str, Any]:
+        deadline = Deadline(future, timeout, self._grace, worker.interrupt)
+        try:
+            outcome = await future
+        except InterruptIgnored:
+            await self._replace_worker()
+            return {
+                "error": f"Execution timed out after {timeout:g}s and the code ignored the "
+                "interrupt, so its worker was killed and replaced: the session's "
+                "variables were lost.",
+                "error_type": "TimeoutError",
+                "timed_out": True,
+                "state_lost": True,
+            }
+        except WorkerLostError as exc:
+            await self._replace_worker()
+            return {
+                "error": f"{exc} while running this code; a fresh worker has taken its place, "
+                "so the session's variables were lost.",
+                "error_type": "WorkerLostError",
+                "state_lost": True,
+            }
+        finally:
+            deadline.cancel()
+        return timed_out_outcome(outcome, timeout) if deadline.expired else outcome
+
+    async def reset(self) -> None:
+        """Clear the worker's variables; if it is gone, the next run gets a fresh one."""
+        async with self._lock:
+            worker = await self._current()
+            try:
+                await worker.submit({"kind": "reset"})
+            except WorkerLostError:
+                await self._replace_worker()
+
+    async def close(self) -> None:
+        """Stop the worker and the spare."""
+        async with self._lock:
+            spare, self._spare = self._spare, None
+            if spare is not None:
+                if not spare.done():
+                    spare.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WorkerLostError):
+                    await (await spare).close()
+            if self._worker is not None:
+                await self._worker.close()
+                self._worker = None
+
+
+def _stream_callback(on_output: OutputCallback, name: str) -> Any:
+    if name == "stdout":
+        return lambda text: on_output("stdout", text)
+    return lambda text: on_output("stderr", text)

@@ -1,0 +1,349 @@
+"""`tools`, `skills`, `artifacts` and `deps` as agent code sees them: thin proxies.
+
+Every method is one request over the channel, except running a skill: skills are code, so
+the worker fetches a skill's source from the host and runs it here, with these same four
+namespaces in scope, which is what lets skills compose.
+
+Standard library only: this runs inside the worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+from py_code_mode import errors
+from py_code_mode._runtime.engine import (
+    AWAIT_HELPER,
+    AsyncCapable,
+    _await_call,
+    drive,
+    parse_module,
+    remember_source,
+)
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the worker ~8 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from py_code_mode._runtime.channel import Channel
+
+
+class _Method(AsyncCapable):
+    """A namespace method, built from its operation's spec: one request per call.
+
+    The spec (`py_code_mode._operations.Operation.spec`) is plain data from the host: the
+    verb, the parameters with their defaults and annotations, and the description. Binding
+    follows Python's rules, so a wrong call is a `TypeError` here; the host validates the
+    values. ``help()`` and ``inspect.signature`` show the real signature, built only when
+    asked for, since `inspect` costs the worker's start more than the whole runtime.
+    """
+
+    def __init__(
+        self, channel: Channel, spec: dict[str, Any], after: Callable[[], None] | None = None
+    ) -> None:
+        self._channel = channel
+        self._verb = spec["verb"]
+        self._params: list[list[Any]] = spec["params"]
+        self._returns: str = spec["returns"]
+        self._after = after
+        self.__name__ = spec["name"]
+        self.__qualname__ = spec["verb"]
+        self.__doc__ = spec["doc"]
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's arguments by name, or the `TypeError` Python would raise."""
+        where = self.__qualname__
+        positional = [p[0] for p in self._params if not p[4]]
+        if len(args) > len(positional):
+            raise TypeError(
+                f"{where}() takes {len(positional)} positional argument(s) but {len(args)} "
+                "were given"
+            )
+        bound = dict(zip(positional, args, strict=False))
+        names = [p[0] for p in self._params]
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(
+                    f"{where}() got an unexpected keyword argument {key!r}; its arguments "
+                    f"are {', '.join(names) or 'none'}"
+                )
+            if key in bound:
+                raise TypeError(f"{where}() got multiple values for argument {key!r}")
+            bound[key] = value
+        missing = [p[0] for p in self._params if p[2] and p[0] not in bound]
+        if missing:
+            raise TypeError(
+                f"{where}() missing required argument(s): {', '.join(map(repr, missing))}"
+            )
+        return bound
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Make the request and block until the host answers."""
+        value = self._channel.request(self._verb, self._bind(args, kwargs))
+        if self._after is not None:
+            self._after()
+        return value
+
+    async def call_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Same call, awaitable: several can run at once under `asyncio.gather`."""
+        value = await self._channel.request_async(self._verb, self._bind(args, kwargs))
+        if self._after is not None:
+            self._after()
+        return value
+
+    def __get__(self, instance: Any, owner: Any = None) -> _Method:
+        # A method-like descriptor is what pydoc documents as a routine, with its signature.
+        return self
+
+    @property
+    def __signature__(self) -> Any:
+        # Imported here: only help() and inspect ask for this, and importing `inspect`
+        # would cost every worker's start more than the whole runtime does.
+        import inspect
+
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return inspect.Signature(
+            [
+                inspect.Parameter(
+                    name,
+                    kinds[keyword_only],
+                    default=inspect.Parameter.empty if required else default,
+                    annotation=_Shown(annotation),
+                )
+                for name, annotation, required, default, keyword_only in self._params
+            ],
+            return_annotation=_Shown(self._returns),
+        )
+
+    def brief(self) -> str:
+        """``name(required, optional=default)``, for the namespace's repr."""
+        shown = [p[0] if p[2] else f"{p[0]}={p[3]!r}" for p in self._params]
+        return f"{self.__name__}({', '.join(shown)})"
+
+    def __repr__(self) -> str:
+        return f"<{self._verb}>"
+
+
+class _Shown(str):
+    """An annotation as text that signatures show without quotes: ``str | None``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class _Namespace:
+    """A namespace whose methods come from the host's operation specs."""
+
+    _extras: tuple[str, ...] = ()
+    """What the namespace offers beyond its operations, for its repr."""
+
+    def __init__(self, name: str, channel: Channel, specs: Sequence[dict[str, Any]]) -> None:
+        self._name = name
+        self._methods = [_Method(channel, spec, self._after(spec)) for spec in specs]
+        for method in self._methods:
+            setattr(self, method.__name__, method)
+
+    def _after(self, spec: dict[str, Any]) -> Callable[[], None] | None:
+        """What to do in the worker once the operation has been performed."""
+        return None
+
+    def __repr__(self) -> str:
+        listed = [method.brief() for method in self._methods] + list(self._extras)
+        return f"<{self._name}: {', '.join(listed)}>"
+
+
+class ToolCall(AsyncCapable):
+    """`tools.<tool>(**kw)` or `tools.<tool>.<recipe>(**kw)`: runs on the host."""
+
+    def __init__(self, channel: Channel, tool: str, recipe: str | None) -> None:
+        self._channel = channel
+        self._tool = tool
+        self._recipe = recipe
+
+    def _args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if args:
+            where = f"{self._tool}.{self._recipe}" if self._recipe else self._tool
+            raise TypeError(f"tools.{where}() takes keyword arguments only, e.g. url=...")
+        return {"tool": self._tool, "recipe": self._recipe, "args": kwargs}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the tool on the host and return its output."""
+        return self._channel.request("tools.call", self._args(args, kwargs))
+
+    def call_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Same call, as a coroutine (what `asyncio.create_task` wants).
+
+        Arguments are checked now; the request is sent when the coroutine first runs.
+        """
+        return self._request(self._args(args, kwargs))
+
+    async def _request(self, request: dict[str, Any]) -> Any:
+        return await self._channel.request_async("tools.call", request)
+
+    def __repr__(self) -> str:
+        return f"<tool {self._tool}{'.' + self._recipe if self._recipe else ''}>"
+
+
+class Tool(ToolCall):
+    """`tools.<tool>`: callable itself, and its recipes are attributes."""
+
+    def __getattr__(self, recipe: str) -> ToolCall:
+        if recipe.startswith("_"):
+            raise AttributeError(recipe)
+        return ToolCall(self._channel, self._tool, recipe)
+
+
+class Tools(_Namespace):
+    """CLI commands and other capabilities of the host, as Python callables."""
+
+    _extras = ("<name>.<recipe>(**kwargs)",)
+
+    def __init__(self, channel: Channel, specs: Sequence[dict[str, Any]]) -> None:
+        self._channel = channel
+        super().__init__("tools", channel, specs)
+
+    def __getattr__(self, name: str) -> Tool:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Tool(self._channel, name, None)
+
+
+class SkillInvoker(AsyncCapable):
+    """`skills.invoke(name, **kw)`: fetch the skill's source and run it in this process."""
+
+    def __init__(self, skills: Skills, fixed_name: str | None = None) -> None:
+        self._skills = skills
+        self._fixed_name = fixed_name
+
+    def _split(self, args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        if self._fixed_name is not None:
+            return self._fixed_name, args
+        if not args:
+            raise TypeError("skills.invoke() needs the skill's name: skills.invoke('name', **kw)")
+        return args[0], args[1:]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the skill here and return what its `run` returned."""
+        name, rest = self._split(args)
+        run = self._skills.load(name)
+        result = run(*rest, **kwargs)
+        if isinstance(result, types.CoroutineType):
+            return drive(result)
+        return result
+
+    async def call_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Same call, awaitable: an `async def run` is awaited on the caller's loop."""
+        name, rest = self._split(args)
+        run = self._skills.load(name)
+        result = run(*rest, **kwargs)
+        if isinstance(result, types.CoroutineType):
+            return await result
+        return result
+
+
+class Skills(_Namespace):
+    """Reusable workflows: saved Python functions, found by search, composable."""
+
+    _extras = ("invoke(name, **kwargs)", "<name>(**kwargs)")
+
+    def __init__(
+        self,
+        channel: Channel,
+        specs: Sequence[dict[str, Any]],
+        scope: Callable[[], dict[str, Any]],
+    ) -> None:
+        self._channel = channel
+        self._scope = scope
+        self._compiled: dict[tuple[str, str], Callable[..., Any]] = {}
+        super().__init__("skills", channel, specs)
+        self.invoke = SkillInvoker(self)
+
+    def load(self, name: str) -> Callable[..., Any]:
+        """Return the skill's `run`, compiled once per version of its source."""
+        source = self._channel.request("skills.source", {"name": name})
+        key = (name, source)
+        run = self._compiled.get(key)
+        if run is None:
+            filename = f"<skill {name}>"
+            remember_source(filename, source)
+            module_globals = {"__name__": f"skill_{name}", "__builtins__": __builtins__}
+            module_globals.update(self._scope())
+            module_globals[AWAIT_HELPER] = _await_call
+            code = compile(parse_module(source, filename), filename, "exec", dont_inherit=True)
+            exec(code, module_globals)  # noqa: S102 - skills are code; running them is the job
+            defined = module_globals.get("run")
+            if not callable(defined):
+                raise errors.InvalidSkillError(f"Skill {name!r} does not define run()")
+            self._compiled[key] = run = defined
+        return run
+
+    def __getattr__(self, name: str) -> SkillInvoker:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return SkillInvoker(self, name)
+
+
+class Artifacts(_Namespace):
+    """Data that outlives the session: str, bytes and JSON values come back exactly."""
+
+
+class Deps(_Namespace):
+    """Python packages for this session, installed into the workspace's own environment."""
+
+    def __init__(
+        self, channel: Channel, specs: Sequence[dict[str, Any]], paths: Sequence[str]
+    ) -> None:
+        self._paths = list(paths)
+        super().__init__("deps", channel, specs)
+
+    def _after(self, spec: dict[str, Any]) -> Callable[[], None] | None:
+        return None if spec["read_only"] else self.refresh
+
+    def refresh(self) -> None:
+        """Make freshly installed packages importable without a restart."""
+        add_import_paths(self._paths)
+        importlib.invalidate_caches()
+
+
+def add_import_paths(paths: Sequence[str]) -> None:
+    """Put `paths` on sys.path after the standard library and before site-packages."""
+    for path in paths:
+        if path in sys.path:
+            continue
+        index = next(
+            (
+                i
+                for i, entry in enumerate(sys.path)
+                if entry.endswith(("site-packages", "dist-packages"))
+            ),
+            len(sys.path),
+        )
+        sys.path.insert(index, path)
+
+
+def build_namespaces(
+    channel: Channel, paths: Sequence[str], operations: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """The four namespaces bound to one channel, as they appear in agent globals.
+
+    `operations` are the specs of the namespace methods, as the host sends them.
+    """
+    specs: dict[str, list[dict[str, Any]]] = {
+        "tools": [],
+        "skills": [],
+        "artifacts": [],
+        "deps": [],
+    }
+    for spec in operations:
+        specs[spec["namespace"]].append(spec)
+    scope: dict[str, Any] = {}
+    scope["tools"] = Tools(channel, specs["tools"])
+    scope["skills"] = Skills(channel, specs["skills"], lambda: scope)
+    scope["artifacts"] = Artifacts("artifacts", channel, specs["artifacts"])
+    scope["deps"] = Deps(channel, specs["deps"], paths)
+    return scope

@@ -1,0 +1,289 @@
+"""Session: one storage, one tool registry, one executor, wired together.
+
+The session is a facade: agent code reaches the host through the executor's channel, and
+integrations that do not send code perform the same operations through the methods the
+session inherits from the operations table (`list_skills`, `save_artifact`, ...). Those
+return plain data and raise typed errors (`py_code_mode.errors`) for rejected input; only
+`run` turns errors into results, because only `run` executes agent code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from py_code_mode._artifacts import ArtifactStore
+from py_code_mode._deps.installer import Installer
+from py_code_mode._deps.manager import DepsManager
+from py_code_mode._execution.base import Executor, OutputCallback, WorkerContext
+from py_code_mode._execution.inprocess import InProcessExecutor
+from py_code_mode._execution.subprocess import SubprocessExecutor
+from py_code_mode._host import Host
+from py_code_mode._operations import RUNTIME_DEPS, AsyncOperations, Operation, operation_specs
+from py_code_mode._result import ExecutionResult
+from py_code_mode._runtime.protocol import is_exact
+from py_code_mode._skills.library import SkillLibrary
+from py_code_mode._storage.base import Storage
+from py_code_mode._storage.file import FileStorage
+from py_code_mode._tools.registry import ToolRegistry
+from py_code_mode._tools.service import ToolService
+from py_code_mode.errors import InputError, SessionClosedError
+
+__all__ = ["Session"]
+
+_STORAGE_METHODS = (
+    "open",
+    "revision",
+    "list_skills",
+    "save_artifact",
+    "load_tool_definitions",
+    "list_deps",
+    "close",
+)
+_EXECUTOR_METHODS = ("start", "run", "reset", "close")
+
+
+def default_deps_target(storage: Storage) -> Path:
+    """Where a storage's deps are installed: inside the workspace, else in the user cache.
+
+    One directory per interpreter and machine kind, since installed packages may hold
+    compiled code for exactly one of each.
+    """
+    tag = f"{sys.implementation.cache_tag}-{os.uname().machine}"
+    if storage.root is not None:
+        return storage.root / ".py-code-mode" / "deps" / tag
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(repr(storage).encode()).hexdigest()[:16]
+    return cache / "py-code-mode" / "deps" / key / tag
+
+
+def _check_kind(value: Any, methods: tuple[str, ...], what: str, example: str) -> None:
+    # Storage and Executor are protocols; a clear TypeError beats an AttributeError later.
+    missing = [m for m in methods if not callable(getattr(type(value), m, None))]
+    if missing:
+        raise TypeError(f"{what} must be {example}, got {value!r} (it lacks {', '.join(missing)})")
+
+
+class Session(AsyncOperations):
+    """A persistent Python session for agent code, with tools, skills, artifacts and deps.
+
+    Besides `run`, every namespace operation is a method: `list_tools`, `create_skill`,
+    `save_artifact`, `add_dep`, ... (the table in `py_code_mode._operations`), with the
+    arguments agent code passes to the same operation.
+
+    Args:
+        storage: Where skills, artifacts, the deps list and tool definitions live, e.g.
+            `FileStorage(base_path="./data")`.
+        executor: What runs the code; defaults to `SubprocessExecutor()`.
+        sync_deps: Install the stored deps list when the session starts.
+        allow_runtime_deps: Let agent code call `deps.add`/`deps.remove`.
+        installer: How packages are installed (target directory, find-links, index);
+            defaults to the workspace's own environment and the default index.
+        default_timeout: Seconds a `run` may take when it names no timeout of its own.
+    """
+
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        executor: Executor | None = None,
+        *,
+        sync_deps: bool = False,
+        allow_runtime_deps: bool = True,
+        installer: Installer | None = None,
+        default_timeout: float | None = None,
+    ) -> None:
+        if storage is None:
+            raise TypeError(
+                "Session needs a storage: Session(storage=FileStorage(base_path='./data')) "
+                "or Session.from_base('./data')"
+            )
+        _check_kind(
+            storage, _STORAGE_METHODS, "storage", "a Storage such as FileStorage(base_path=...)"
+        )
+        if executor is not None:
+            _check_kind(
+                executor, _EXECUTOR_METHODS, "executor", "an Executor such as SubprocessExecutor()"
+            )
+        if default_timeout is not None and default_timeout <= 0:
+            raise ValueError(
+                f"default_timeout must be a positive number of seconds, got {default_timeout!r}"
+            )
+        self._storage = storage
+        self._executor: Executor = executor or SubprocessExecutor()
+        self._sync_deps = sync_deps
+        self._allow_runtime_deps = allow_runtime_deps
+        self._installer = installer or Installer(default_deps_target(storage))
+        self._default_timeout = default_timeout
+        self._host: Host | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start_lock = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    def from_base(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> Session:
+        """A session on a workspace directory (`FileStorage`), in one call."""
+        return cls(storage=FileStorage(base_path), **kwargs)
+
+    @classmethod
+    def subprocess(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> Session:
+        """A session on a workspace directory, running code in a child process."""
+        return cls(storage=FileStorage(base_path), executor=SubprocessExecutor(), **kwargs)
+
+    @classmethod
+    def inprocess(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> Session:
+        """A session on a workspace directory, running code in this process."""
+        return cls(storage=FileStorage(base_path), executor=InProcessExecutor(), **kwargs)
+
+    @property
+    def storage(self) -> Storage:
+        """The session's storage."""
+        return self._storage
+
+    @property
+    def executor(self) -> Executor:
+        """The session's executor."""
+        return self._executor
+
+    @property
+    def default_timeout(self) -> float | None:
+        """Seconds a `run` may take when it names no timeout of its own (None: no limit)."""
+        return self._default_timeout
+
+    @property
+    def sync_deps_on_start(self) -> bool:
+        """Whether the stored deps list is installed when the session starts (`sync_deps=`)."""
+        return self._sync_deps
+
+    @property
+    def allow_runtime_deps(self) -> bool:
+        """Whether packages may be added and removed after the session is built."""
+        return self._allow_runtime_deps
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the session started on (it owns the worker), None before start."""
+        return self._loop
+
+    async def __aenter__(self) -> Session:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Load tools, prepare the workspace and start the worker; idempotent.
+
+        Raises:
+            StorageError: The storage cannot be reached (e.g. Redis is down).
+            ToolDefinitionError: A stored tool definition is malformed.
+        """
+        async with self._start_lock:
+            if self._closed:
+                raise SessionClosedError("this session is closed; create a new Session")
+            if self._host is not None:
+                return
+            try:
+                await self._start()
+            except BaseException:
+                await self._storage.close()  # a failed start leaves no connection open
+                raise
+
+    async def _start(self) -> None:
+        await self._storage.open()
+        cwd = self._storage.root or Path.cwd()
+        target = self._installer.target
+        await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions())
+        host = Host(
+            tools=ToolService(tools, cwd),
+            skills=SkillLibrary(self._storage),
+            artifacts=ArtifactStore(self._storage),
+            deps=DepsManager(self._storage, self._installer),
+            withheld=frozenset() if self._allow_runtime_deps else frozenset({RUNTIME_DEPS}),
+        )
+        if self._sync_deps:
+            await host.deps.sync()
+        await self._executor.start(
+            WorkerContext(host.handle, cwd, (str(target),), operation_specs())
+        )
+        self._host = host
+        self._loop = asyncio.get_running_loop()
+
+    async def close(self) -> None:
+        """Stop the worker and release the storage's connections; the storage keeps everything."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._host is not None:
+                await self._executor.close()
+        finally:
+            await self._storage.close()
+
+    async def _ready(self) -> Host:
+        if self._closed:
+            raise SessionClosedError("this session is closed; create a new Session")
+        if self._host is None:
+            await self.start()
+        assert self._host is not None
+        return self._host
+
+    # --- running code ------------------------------------------------------------------
+
+    async def run(
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> ExecutionResult:
+        """Run agent code; errors in it are returned in the result, never raised.
+
+        Args:
+            code: Python source; may use top-level `await`; its last expression is the value.
+            timeout: Seconds before the code is interrupted (default: the session's).
+            on_output: Called with ("stdout" | "stderr", text) as output is produced.
+        """
+        if not isinstance(code, str):
+            raise TypeError(f"code must be a string of Python source, got {type(code).__name__}")
+        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        await self._ready()
+        return await self._executor.run(
+            code, timeout=timeout or self._default_timeout, on_output=on_output
+        )
+
+    async def reset(self) -> None:
+        """Forget every variable of agent code; tools, skills, artifacts and deps stay."""
+        await self._ready()
+        await self._executor.reset()
+
+    async def _perform(self, operation: Operation[Any, Any, Any], arguments: dict[str, Any]) -> Any:
+        checked = operation.validate(arguments, where=f"{operation.facade}()")
+        return await self._perform_validated(operation, checked)
+
+    async def _perform_validated(
+        self, operation: Operation[Any, Any, Any], arguments: Mapping[str, Any]
+    ) -> Any:
+        """Perform an operation whose arguments a model already checked (agent tools)."""
+        return await (await self._ready()).perform(operation, arguments)
+
+    async def invoke_skill(self, name: str, /, **kwargs: Any) -> ExecutionResult:
+        """Run a skill in the worker, like `skills.invoke(name, **kwargs)` in agent code.
+
+        The skill is agent code, so its failures come back in the result; an unknown name or
+        arguments that cannot cross to the worker raise.
+        """
+        await self._skill_source(name)  # raises SkillNotFoundError / InvalidNameError
+        if not is_exact(kwargs):
+            raise InputError(
+                "skill arguments must be JSON values "
+                "(str, int, float, bool, None, bytes, lists, dicts)"
+            )
+        return await self.run(f"skills.invoke({name!r}, **{kwargs!r})")

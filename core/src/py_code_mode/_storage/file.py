@@ -1,0 +1,553 @@
+"""A workspace directory as storage: plain files a person can read, edit and commit.
+
+Layout (compatible with upstream py-code-mode)::
+
+    base/tools/*.yaml                 tool definitions
+    base/skills/<name>.py             one skill per file (files starting with "_" skipped)
+    base/skills/.meta/<name>.json     an explicitly given description, timestamps
+    base/artifacts/<name>             artifact bytes; names may hold sub-directories
+    base/artifacts/.artifacts.json    artifact records: description, created_at, metadata
+                                      (and expires_at for an artifact saved with a TTL)
+    base/requirements.txt             the deps list
+    base/.py-code-mode/revision       a counter bumped by every skill and tool write
+
+Every write goes to a temporary file first and is moved into place with `os.replace`, under
+a file lock, so concurrent processes never lose or tear each other's writes. An artifact
+whose TTL has passed is removed lazily, by the next read or listing that meets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from filelock import FileLock
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from py_code_mode import _names
+from py_code_mode._storage import _records
+from py_code_mode._storage.base import ArtifactInfo, StoredSkill, artifact_not_found, utc_now
+from py_code_mode._tools.definition import parse_definition
+from py_code_mode.errors import (
+    InvalidNameError,
+    StorageError,
+    ToolDefinitionError,
+)
+
+__all__ = ["FileStorage"]
+
+T = TypeVar("T")
+_INDEX = ".artifacts.json"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class FileStorage:
+    """Skills, artifacts, deps and tools in a workspace directory, created on first use.
+
+    Args:
+        base_path: The workspace directory.
+    """
+
+    def __init__(self, base_path: str | os.PathLike[str]) -> None:
+        if not isinstance(base_path, str | os.PathLike):
+            raise TypeError(
+                f"FileStorage(base_path=...) takes a directory path, got {type(base_path).__name__}"
+            )
+        self._base = Path(base_path).expanduser().resolve()
+        if self._base.exists() and not self._base.is_dir():
+            raise ValueError(
+                f"FileStorage base_path {str(self._base)!r} is a file, not a directory"
+            )
+        self._skill_cache: dict[str, tuple[tuple[int, int], StoredSkill]] = {}
+
+    def __repr__(self) -> str:
+        return f"FileStorage(base_path={str(self._base)!r})"
+
+    @property
+    def base_path(self) -> Path:
+        """The workspace directory."""
+        return self._base
+
+    @property
+    def root(self) -> Path:
+        """The workspace directory: the worker's working directory."""
+        return self._base
+
+    @property
+    def tools_dir(self) -> Path:
+        """Where tool definitions live."""
+        return self._base / "tools"
+
+    @property
+    def skills_dir(self) -> Path:
+        """Where skills live."""
+        return self._base / "skills"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where artifacts live."""
+        return self._base / "artifacts"
+
+    @property
+    def requirements_file(self) -> Path:
+        """The deps list."""
+        return self._base / "requirements.txt"
+
+    def ensure_layout(self) -> None:
+        """Create the workspace directories if they are missing."""
+        for directory in (self.tools_dir, self.skills_dir, self.artifacts_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    async def open(self) -> None:
+        """Create the workspace directories if they are missing."""
+        await self._io(self.ensure_layout)
+
+    @property
+    def _revision_file(self) -> Path:
+        return self._base / ".py-code-mode" / "revision"
+
+    async def revision(self) -> str:
+        """The write counter, and when skills/ and tools/ last gained or lost a file.
+
+        The counter catches every write made through a FileStorage, even two in the same
+        clock tick; the directories' times catch files a person added or removed by hand.
+        A file edited in place by hand is not seen until one of those changes too.
+        """
+        return await self._io(self._revision)
+
+    def _revision(self) -> str:
+        try:
+            parts = [self._revision_file.read_text(encoding="ascii").strip()]
+        except FileNotFoundError:
+            parts = ["0"]
+        for directory in (self.skills_dir, self.tools_dir):
+            try:
+                parts.append(str(directory.stat().st_mtime_ns))
+            except FileNotFoundError:
+                parts.append("-")
+        return ".".join(parts)
+
+    def _bump_revision(self) -> None:
+        """Count one more write of skills or tools; call it once the write has landed."""
+        with self._lock("revision"):
+            try:
+                count = int(self._revision_file.read_text(encoding="ascii"))
+            except (FileNotFoundError, ValueError):
+                count = 0
+            atomic_write(self._revision_file, str(count + 1).encode("ascii"))
+
+    @contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        lock_dir = self._base / ".py-code-mode" / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(lock_dir / f"{name}.lock", timeout=60):
+            yield
+
+    async def _io(self, func: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.to_thread(func, *args)
+        except OSError as exc:
+            raise StorageError(f"{self!r}: {exc}") from exc
+
+    # --- tools -------------------------------------------------------------------------
+
+    async def load_tool_definitions(self) -> list[tuple[str, Any]]:
+        """Parsed tools/*.yaml files, sorted by file name."""
+        return await self._io(self._load_tool_definitions)
+
+    def _load_tool_definitions(self) -> list[tuple[str, Any]]:
+        if not self.tools_dir.is_dir():
+            return []
+        found: list[tuple[str, Any]] = []
+        for path in sorted(self.tools_dir.glob("*.yaml")):
+            try:
+                found.append((str(path), yaml.safe_load(path.read_text(encoding="utf-8"))))
+            except yaml.YAMLError as exc:
+                raise ToolDefinitionError(f"{path}: not valid YAML: {exc}") from exc
+        return found
+
+    async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:
+        """Store a tool definition as YAML, checked first, so that it loads back identically.
+
+        The file that already defines the tool is replaced; otherwise the definition goes to
+        ``tools/<name>.yaml`` (or ``tools/<name>-2.yaml`` if that file holds another tool).
+
+        Raises:
+            ToolDefinitionError: The definition is malformed, or YAML cannot hold it exactly;
+                nothing was written.
+        """
+        data = dict(definition)
+        where = f"{self.tools_dir / str(data.get('name'))}.yaml"
+        tool = parse_definition(where, data)
+        try:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+            exact = yaml.safe_load(text) == data
+        except yaml.YAMLError as exc:
+            raise ToolDefinitionError(f"{where}: YAML cannot hold it: {exc}") from exc
+        if not exact:
+            raise ToolDefinitionError(f"{where}: YAML cannot hold it exactly; use plain data")
+        await self._io(self._save_tool_definition, tool.name, text)
+
+    def _save_tool_definition(self, name: str, text: str) -> None:
+        with self._lock("tools"):
+            defining = self._tool_files(name)
+            path = defining[0] if defining else self._free_tool_path(name)
+            atomic_write(path, text.encode("utf-8"))
+        self._bump_revision()
+
+    async def delete_tool_definition(self, name: str) -> bool:
+        """Delete the file(s) defining tool `name`; False if there was none."""
+        return await self._io(self._delete_tool_definition, _names.tool_name(name))
+
+    def _delete_tool_definition(self, name: str) -> bool:
+        with self._lock("tools"):
+            defining = self._tool_files(name)
+            for path in defining:
+                path.unlink(missing_ok=True)
+        if defining:
+            self._bump_revision()
+        return bool(defining)
+
+    def _tool_files(self, name: str) -> list[Path]:
+        """The tools/*.yaml files whose mapping is named `name`; unreadable ones are not."""
+        found = []
+        for path in sorted(self.tools_dir.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue
+            if isinstance(data, dict) and data.get("name") == name:
+                found.append(path)
+        return found
+
+    def _free_tool_path(self, name: str) -> Path:
+        path, number = self.tools_dir / f"{name}.yaml", 1
+        while path.exists():
+            number += 1
+            path = self.tools_dir / f"{name}-{number}.yaml"
+        return path
+
+    # --- skills ------------------------------------------------------------------------
+
+    def _skill_path(self, name: str) -> Path:
+        return self.skills_dir / f"{_names.skill_name(name)}.py"
+
+    def _meta_path(self, name: str) -> Path:
+        return self.skills_dir / ".meta" / f"{name}.json"
+
+    async def list_skills(self) -> list[StoredSkill]:
+        """Every skill file whose name is a valid skill name, sorted by name."""
+        return await self._io(self._list_skills)
+
+    def _list_skills(self) -> list[StoredSkill]:
+        if not self.skills_dir.is_dir():
+            return []
+        skills = []
+        for path in sorted(self.skills_dir.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            try:
+                skill = self._read_skill(path.stem)
+            except InvalidNameError:
+                continue  # a file a person named freely; it cannot be reached as skills.<name>
+            if skill is not None:
+                skills.append(skill)
+        return skills
+
+    async def get_skill(self, name: str) -> StoredSkill | None:
+        """One skill, or None."""
+        return await self._io(self._read_skill, name)
+
+    def _read_skill(self, name: str) -> StoredSkill | None:
+        path = self._skill_path(name)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        meta_path = self._meta_path(name)
+        meta_stat = meta_path.stat().st_mtime_ns if meta_path.exists() else 0
+        key = (stat.st_mtime_ns ^ meta_stat, stat.st_size)
+        cached = self._skill_cache.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            source = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        meta: dict[str, Any] = {}
+        if meta_stat:
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                meta = {}
+        modified = utc_now() if not meta else str(meta.get("updated_at", utc_now()))
+        skill = StoredSkill(
+            name=name,
+            source=source,
+            description=meta.get("description"),
+            created_at=str(meta.get("created_at", modified)),
+            updated_at=modified,
+        )
+        self._skill_cache[name] = (key, skill)
+        return skill
+
+    async def save_skill(self, skill: StoredSkill) -> None:
+        """Write the skill's metadata, then its source, under the skills lock."""
+        await self._io(self._save_skill, skill)
+
+    def _save_skill(self, skill: StoredSkill) -> None:
+        path = self._skill_path(skill.name)
+        with self._lock("skills"):
+            meta_path = self._meta_path(skill.name)
+            created = skill.created_at
+            if meta_path.exists():
+                try:
+                    created = json.loads(meta_path.read_text(encoding="utf-8"))["created_at"]
+                except (OSError, ValueError, KeyError):
+                    pass
+            meta = {
+                "description": skill.description,
+                "created_at": created,
+                "updated_at": skill.updated_at,
+            }
+            atomic_write(meta_path, json.dumps(meta, indent=2).encode("utf-8"))
+            atomic_write(path, skill.source.encode("utf-8"))
+        self._bump_revision()
+
+    async def delete_skill(self, name: str) -> bool:
+        """Delete a skill's source and metadata."""
+        return await self._io(self._delete_skill, name)
+
+    def _delete_skill(self, name: str) -> bool:
+        path = self._skill_path(name)
+        with self._lock("skills"):
+            existed = path.exists()
+            path.unlink(missing_ok=True)
+            self._meta_path(name).unlink(missing_ok=True)
+        self._skill_cache.pop(name, None)
+        if existed:
+            self._bump_revision()
+        return existed
+
+    # --- artifacts ---------------------------------------------------------------------
+
+    def _artifact_path(self, name: str) -> Path:
+        path = (self.artifacts_dir / _names.artifact_name(name)).resolve()
+        if not path.is_relative_to(self.artifacts_dir.resolve()):
+            # A symlink inside artifacts/ pointing out of it: refuse rather than follow.
+            raise InvalidNameError(f"Invalid artifact name {name!r}: it leaves artifacts/")
+        return path
+
+    def _read_index(self) -> dict[str, Any]:
+        try:
+            index = json.loads((self.artifacts_dir / _INDEX).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except ValueError as exc:
+            raise StorageError(f"{self.artifacts_dir / _INDEX} is not valid JSON: {exc}") from exc
+        return index if isinstance(index, dict) else {}
+
+    def _write_index(self, index: dict[str, Any]) -> None:
+        data = json.dumps(index, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        atomic_write(self.artifacts_dir / _INDEX, data)
+
+    async def save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
+        """Write the bytes, then the record, under the artifacts lock."""
+        await self._io(self._save_artifact, info, payload)
+
+    def _save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
+        path = self._artifact_path(info.name)
+        with self._lock("artifacts"):
+            if path.is_dir():
+                raise InvalidNameError(
+                    f"Invalid artifact name {info.name!r}: a folder of artifacts has that name"
+                )
+            atomic_write(path, payload)
+            index = self._read_index()
+            index[info.name] = _records.index_entry(info)
+            self._write_index(index)
+
+    def _info(self, name: str, entry: dict[str, Any], path: Path) -> ArtifactInfo:
+        stat = path.stat()
+        data_type = _records.stored_type(entry)
+        if data_type is None:  # a file put in artifacts/ by hand: describe what it holds
+            data_type = _records.guess_type(path.read_bytes(), name)
+        return _records.info_from_entry(
+            name,
+            entry,
+            size=stat.st_size,
+            data_type=data_type,
+            created_at=datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+        )
+
+    def _live_entry(self, index: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """The entry of `name`, or None if it has expired (its files are removed then)."""
+        entry = _records.as_entry(index.get(name))
+        if _records.is_expired(entry):
+            self._remove_expired([name])
+            return None
+        return entry
+
+    def _remove_expired(self, names: list[str]) -> None:
+        # Re-read under the lock: another process may have saved a fresh artifact meanwhile.
+        with self._lock("artifacts"):
+            index = self._read_index()
+            gone = [n for n in names if _records.is_expired(_records.as_entry(index.get(n)))]
+            for name in gone:
+                # Index keys come from a file a person may edit: never unlink outside artifacts/.
+                with suppress(InvalidNameError):
+                    self._artifact_path(name).unlink(missing_ok=True)
+                del index[name]
+            if gone:
+                self._write_index(index)
+
+    async def load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes]:
+        """The artifact's record and bytes; files put in artifacts/ by hand load too."""
+        return await self._io(self._load_artifact, name)
+
+    def _load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes]:
+        path = self._artifact_path(name)
+        try:
+            entry = self._live_entry(self._read_index(), name)
+            if entry is None:
+                raise FileNotFoundError(path)
+            payload = path.read_bytes()
+            info = self._info(name, entry, path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise artifact_not_found(name, self._names()) from None
+        return info, payload
+
+    async def artifact_exists(self, name: str) -> bool:
+        """Whether the artifact's file exists and has not expired."""
+        return await self._io(self._artifact_exists, name)
+
+    def _artifact_exists(self, name: str) -> bool:
+        path = self._artifact_path(name)
+        return path.is_file() and self._live_entry(self._read_index(), name) is not None
+
+    async def list_artifacts(self) -> list[ArtifactInfo]:
+        """Records of every artifact file, indexed or put there by hand; expired ones go."""
+        return await self._io(self._list_artifacts)
+
+    def _names(self) -> list[str]:
+        if not self.artifacts_dir.is_dir():
+            return []
+        found = []
+        for path in self.artifacts_dir.rglob("*"):
+            relative = path.relative_to(self.artifacts_dir).as_posix()
+            if path.is_file() and not any(p.startswith(".") for p in relative.split("/")):
+                found.append(relative)
+        return sorted(found)
+
+    def _list_artifacts(self) -> list[ArtifactInfo]:
+        index = self._read_index()
+        expired = [n for n, e in index.items() if _records.is_expired(_records.as_entry(e))]
+        if expired:
+            self._remove_expired(expired)
+        infos = []
+        for name in self._names():
+            if name in expired:
+                continue
+            entry = _records.as_entry(index.get(name))
+            try:
+                infos.append(self._info(name, entry, self.artifacts_dir / name))
+            except FileNotFoundError:
+                continue  # deleted by another process while we listed
+        return infos
+
+    async def delete_artifact(self, name: str) -> bool:
+        """Delete an artifact and its record."""
+        return await self._io(self._delete_artifact, name)
+
+    def _delete_artifact(self, name: str) -> bool:
+        path = self._artifact_path(name)
+        with self._lock("artifacts"):
+            index = self._read_index()
+            entry = index.pop(name, None)
+            existed = path.is_file() and not _records.is_expired(_records.as_entry(entry))
+            path.unlink(missing_ok=True)
+            if entry is not None:
+                self._write_index(index)
+        return existed
+
+    async def close(self) -> None:
+        """Nothing to release: every operation opens and closes its own files."""
+
+    # --- deps --------------------------------------------------------------------------
+
+    async def list_deps(self) -> list[str]:
+        """Requirement lines of requirements.txt, without comments and blank lines."""
+        return await self._io(self._list_deps)
+
+    def _read_requirement_lines(self) -> list[str]:
+        try:
+            return self.requirements_file.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def _list_deps(self) -> list[str]:
+        lines = (line.strip() for line in self._read_requirement_lines())
+        return [line for line in lines if line and not line.startswith("#")]
+
+    async def add_dep(self, requirement: str) -> None:
+        """Add a line, replacing the line for the same distribution; comments are kept."""
+        await self._io(self._add_dep, requirement)
+
+    def _add_dep(self, requirement: str) -> None:
+        key = canonicalize_name(Requirement(requirement).name)
+        with self._lock("deps"):
+            lines = self._read_requirement_lines()
+            replaced = False
+            for i, line in enumerate(lines):
+                if _line_name(line) == key:
+                    lines[i] = requirement
+                    replaced = True
+            if not replaced:
+                lines.append(requirement)
+            atomic_write(self.requirements_file, ("\n".join(lines) + "\n").encode("utf-8"))
+
+    async def remove_dep(self, name: str) -> bool:
+        """Remove the line for distribution `name`."""
+        return await self._io(self._remove_dep, name)
+
+    def _remove_dep(self, name: str) -> bool:
+        key = canonicalize_name(name)
+        with self._lock("deps"):
+            lines = self._read_requirement_lines()
+            kept = [line for line in lines if _line_name(line) != key]
+            if len(kept) == len(lines):
+                return False
+            text = "\n".join(kept) + "\n" if kept else ""
+            atomic_write(self.requirements_file, text.encode("utf-8"))
+            return True
+
+
+def _line_name(line: str) -> str | None:
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    try:
+        return canonicalize_name(Requirement(stripped).name)
+    except InvalidRequirement:
+        return None

@@ -1,0 +1,400 @@
+"""The format of a `tools/*.yaml` file of a CLI tool, as strict pydantic models.
+
+The models are the format: nothing is coerced, unknown keys are forbidden, and every check
+that needs no command run is a validator. `read_spec` turns any failure into one
+`ToolDefinitionError` in the format's own words: the file, the place in the YAML
+(``recipes.get.params.url``), what is wrong and what is allowed instead.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from py_code_mode import _names
+from py_code_mode._tools._values import ParameterType, short_repr, value_problem
+from py_code_mode.errors import ToolDefinitionError
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "INPUT_ARGUMENT",
+    "OptionSpec",
+    "PositionalSpec",
+    "RecipeParamSpec",
+    "RecipeSpec",
+    "SchemaSpec",
+    "ToolSpec",
+    "read_spec",
+]
+
+INPUT_ARGUMENT = "input"
+"""The keyword every tool accepts for its stdin; no schema entry may use the name."""
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a command may run when its YAML gives no `timeout`."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_SHORT = re.compile(r"[A-Za-z0-9]+")
+_FLAG = re.compile(r"--?[A-Za-z0-9][A-Za-z0-9_.:-]*")
+_RESERVED_RECIPE_NAMES = frozenset({"call_async"})
+"""Attributes of the agent-side tool proxy: a recipe with one of these names is unreachable."""
+
+
+# --- checks of single values -------------------------------------------------------------
+
+
+def _parameter_name(value: str) -> str:
+    if not _IDENTIFIER.fullmatch(value):
+        suggestion = ""
+        if "-" in value:
+            fixed = value.strip("-").replace("-", "_")
+            suggestion = f" (e.g. {fixed!r} with `flag: --{value.strip('-')}`)"
+        raise ValueError(
+            f"parameter name {short_repr(value)} is not allowed: use a Python identifier that "
+            f"starts with a letter, so agent code can pass it as a keyword{suggestion}"
+        )
+    if keyword.iskeyword(value):
+        raise ValueError(f"parameter name {value!r} is a Python keyword; agent code cannot pass it")
+    if value == INPUT_ARGUMENT:
+        raise ValueError(
+            f"parameter name {value!r} is reserved: every tool takes `input=` as the "
+            "command's stdin; rename the parameter"
+        )
+    return value
+
+
+def _recipe_name(value: str) -> str:
+    if (
+        not _IDENTIFIER.fullmatch(value)
+        or keyword.iskeyword(value)
+        or value in _RESERVED_RECIPE_NAMES
+    ):
+        raise ValueError(
+            f"recipe name {short_repr(value)} is not allowed: use a Python identifier that "
+            f"starts with a letter, is not a keyword and is not "
+            f"{', '.join(sorted(_RESERVED_RECIPE_NAMES))}"
+        )
+    return value
+
+
+def _short(value: str) -> str:
+    if not _SHORT.fullmatch(value):
+        raise ValueError(
+            f"`short` {short_repr(value)} is not usable; use letters or digits without the "
+            "dash, e.g. short: s"
+        )
+    return value
+
+
+def _flag(value: str) -> str:
+    if not _FLAG.fullmatch(value):
+        raise ValueError(
+            f"`flag` {short_repr(value)} is not usable; use one flag with its dashes and no "
+            "spaces or '=', e.g. flag: --null-input"
+        )
+    return value
+
+
+def _command(value: Any) -> tuple[str, ...]:
+    argv = [value] if isinstance(value, str) else value
+    usable = isinstance(argv, list) and argv
+    if not usable or not all(isinstance(item, str) and item and "\0" not in item for item in argv):
+        raise ValueError(
+            f"`command` {short_repr(value)} is not usable; use one executable ('curl') or a "
+            "list of strings ([python3, -m, json.tool])"
+        )
+    return tuple(argv)
+
+
+def _type_or_string(value: Any) -> Any:
+    return "string" if value is None else value
+
+
+ParameterName = Annotated[str, AfterValidator(_parameter_name)]
+RecipeName = Annotated[str, AfterValidator(_recipe_name)]
+ToolName = Annotated[str, AfterValidator(_names.tool_name)]
+TypeName = Annotated[ParameterType, BeforeValidator(_type_or_string)]
+
+
+# --- the YAML format, as models ----------------------------------------------------------
+
+
+class _Spec(BaseModel):
+    """Base of the format's models: unknown keys are errors and nothing is coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    _EMPTY_WHEN_NULL: ClassVar[frozenset[str]] = frozenset()
+    """Keys whose YAML null means "none" rather than "the default"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        # In YAML an empty value (`description:`) is null, which means "not given".
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: {} if value is None and key in cls._EMPTY_WHEN_NULL else value
+            for key, value in data.items()
+            if value is not None or key in cls._EMPTY_WHEN_NULL
+        }
+
+
+def _default_problem(type_: ParameterType, value: Any) -> None:
+    if value is not None:
+        problem = value_problem(type_, value)
+        if problem is not None:
+            raise ValueError(f"`default` {problem}")
+
+
+class OptionSpec(_Spec):
+    """An option: rendered as its flag, followed by the value unless it is a boolean."""
+
+    type: TypeName = "string"
+    short: Annotated[str, AfterValidator(_short)] | None = None
+    flag: Annotated[str, AfterValidator(_flag)] | None = None
+    description: str = ""
+    required: bool = False
+    default: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OptionSpec:
+        if self.short is not None and self.flag is not None:
+            raise ValueError("the option has both `short` and `flag`; give one of them")
+        _default_problem(self.type, self.default)
+        return self
+
+
+class PositionalSpec(_Spec):
+    """A positional argument, rendered in list order."""
+
+    name: ParameterName
+    type: TypeName = "string"
+    description: str = ""
+    required: bool = False
+    default: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PositionalSpec:
+        if self.required and self.default is not None:
+            raise ValueError(f"{self.name!r} is required and has a default; keep one of the two")
+        _default_problem(self.type, self.default)
+        return self
+
+
+class SchemaSpec(_Spec):
+    """Every parameter a tool takes."""
+
+    options: dict[ParameterName, OptionSpec] = Field(default_factory=dict)
+    positional: list[PositionalSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SchemaSpec:
+        names = [*self.options, *(p.name for p in self.positional)]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"parameter {twice[0]!r} is declared twice; names must be unique")
+        for before, after in zip(self.positional, self.positional[1:], strict=False):
+            if after.required and not before.required:
+                raise ValueError(
+                    f"required positional {after.name!r} follows optional {before.name!r}; "
+                    "put required positionals first"
+                )
+        return self
+
+
+class RecipeParamSpec(_Spec):
+    """A parameter a recipe advertises: its own default and description."""
+
+    default: Any = None
+    description: str = ""
+    type: TypeName | None = None
+    """May repeat the schema's type; anything else is an error."""
+
+
+class RecipeSpec(_Spec):
+    """A named way of calling a tool: fixed values plus the parameters worth advertising."""
+
+    _EMPTY_WHEN_NULL = frozenset({"params"})
+
+    description: str = ""
+    preset: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, RecipeParamSpec | None] | None = None
+    """None advertises the whole schema; an empty mapping advertises nothing."""
+
+
+class ToolSpec(_Spec):
+    """One `tools/*.yaml` file of a CLI tool."""
+
+    name: ToolName
+    type: Literal["cli"] = "cli"
+    description: str = ""
+    command: Annotated[tuple[str, ...], BeforeValidator(_command)] | None = None
+    timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] = DEFAULT_TIMEOUT
+    tags: list[str] = Field(default_factory=list)
+    schema_: SchemaSpec = Field(default_factory=SchemaSpec, alias="schema")
+    recipes: Annotated[dict[RecipeName, RecipeSpec | None], Field(min_length=1)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping_of_a_cli_tool(cls, data: Any) -> Any:
+        if data is None:
+            raise ValueError("the file is empty; a tool definition needs at least name and recipes")
+        if not isinstance(data, dict):
+            raise ValueError(
+                "expected a mapping of keys such as name and recipes, got "
+                f"{type(data).__name__} {short_repr(data)}"
+            )
+        if data.get("type") == "mcp":
+            raise ValueError(
+                "MCP tools (type: mcp) are not supported yet; only CLI tools are. Remove the "
+                "file from tools/ until MCP support arrives"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _recipes_fit_the_schema(self) -> ToolSpec:
+        schema = _parameters(self.schema_)
+        for name, recipe in self.recipes.items():
+            if recipe is not None:
+                _check_recipe(f"recipes.{name}", recipe, schema)
+        return self
+
+
+def _parameters(schema: SchemaSpec) -> dict[str, ParameterType]:
+    types = {name: option.type for name, option in schema.options.items()}
+    types.update((p.name, p.type) for p in schema.positional)
+    return types
+
+
+def _in_schema(where: str, name: str, schema: Mapping[str, ParameterType]) -> ParameterType:
+    if name not in schema:
+        known = ", ".join(schema) or "none: the schema is empty"
+        raise ValueError(
+            f"{where} names {short_repr(name)}, which is not in the schema; schema parameters "
+            f"are {known}"
+        )
+    return schema[name]
+
+
+def _check_recipe(where: str, recipe: RecipeSpec, schema: Mapping[str, ParameterType]) -> None:
+    for name, value in recipe.preset.items():
+        type_ = _in_schema(f"{where}.preset", name, schema)
+        problem = "is null; give a value or remove the entry" if value is None else None
+        problem = problem or value_problem(type_, value)
+        if problem is not None:
+            raise ValueError(f"{where}.preset value for {name!r} {problem}")
+    for name, param in (recipe.params or {}).items():
+        type_ = _in_schema(f"{where}.params", name, schema)
+        if param is None:
+            continue
+        if param.type is not None and param.type != type_:
+            raise ValueError(
+                f"{where}.params.{name} has type {param.type!r} but the schema says {type_!r}; "
+                "leave `type` out to use the schema's"
+            )
+        try:
+            _default_problem(type_, param.default)
+        except ValueError as exc:
+            raise ValueError(f"{where}.params.{name}: {exc}") from None
+
+
+def read_spec(source: str, data: Any) -> ToolSpec:
+    """Check one parsed YAML document against the format.
+
+    Raises:
+        ToolDefinitionError: It breaks the format; the message names `source`.
+    """
+    try:
+        return ToolSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ToolDefinitionError(f"{source}: {_explain(exc)}") from None
+
+
+# --- errors in the words of the format ---------------------------------------------------
+
+_HINTS = {
+    ("name",): "`name` is missing; give the tool a name such as 'curl'",
+    ("recipes",): "`recipes` is missing or empty; give at least one recipe, e.g. "
+    "recipes: {get: {description: ..., params: {url: {}}}}",
+}
+_KEY_HINTS = {"args": " (the old `args:` template format is gone: use `preset:` and `params:`)"}
+
+
+def _explain(exc: ValidationError) -> str:
+    """The problems pydantic found, each with its place in the YAML, in the format's words."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        where = _place(loc)
+        kind = error["type"]
+        if kind in ("missing", "too_short") and loc in _HINTS:
+            problems.append(_HINTS[loc])
+        elif kind == "extra_forbidden":
+            key = loc[-1]
+            allowed = ", ".join(_allowed_keys(loc[:-1]))
+            hint = _KEY_HINTS.get(str(key), "")
+            parent = _place(loc[:-1]) or "the tool definition"
+            problems.append(
+                f"unknown key {short_repr(key)} in {parent}{hint}; allowed keys are {allowed}"
+            )
+        elif kind == "literal_error" and loc[-1:] == ("type",) and len(loc) == 1:
+            problems.append(
+                f"unknown tool type {short_repr(error['input'])}; leave `type` out or use 'cli'"
+            )
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if kind in ("model_type", "dict_type"):
+                got = error["input"]
+                message = f"must be a mapping, got {type(got).__name__} {short_repr(got)}"
+            problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems[:5]) + (
+        f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+    )
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    """``recipes.get.params.url`` for a pydantic location (list items as ``[0]``)."""
+    text = ""
+    for part in loc:
+        if part == "[key]":  # the error is in a mapping's key, which the place names already
+            continue
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model at `loc` allows, by their YAML names."""
+    model: Any = ToolSpec
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list item: the model stays that of the list's items
+        fields = {info.alias or name: info for name, info in model.model_fields.items()}
+        info = fields.get(part)
+        if info is None:  # a key of a mapping whose values are models (options, recipes)
+            continue
+        model = _model_in(info.annotation)
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> Any:
+    """The `_Spec` model inside an annotation such as ``dict[str, RecipeSpec | None]``."""
+    if isinstance(annotation, type) and issubclass(annotation, _Spec):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
