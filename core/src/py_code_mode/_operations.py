@@ -26,7 +26,7 @@ import inspect
 import types
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
@@ -90,10 +90,11 @@ RUNTIME_DEPS = Grant(
 )
 
 
+@dataclass(frozen=True, eq=False)
 class Operation(Generic[S, P, R]):
     """One namespace operation; as an attribute of `Operations`, a method of every facade.
 
-    Args:
+    Attributes:
         verb: ``<namespace>.<name>``, the request verb; agent code calls
             ``<namespace>.<name>(...)``.
         handler: The service method that performs it; its parameters after ``self``, with
@@ -112,38 +113,33 @@ class Operation(Generic[S, P, R]):
         needs: A grant agent code must have to call it; the facade is never refused.
     """
 
-    facade: str
-    """The name of the facade method (and agent tool): the attribute name in the table."""
+    verb: str
+    handler: Callable[Concatenate[S, P], Awaitable[R]]
+    _: KW_ONLY
+    description: str
+    read_only: bool
+    code: bool = True
+    agent: bool = False
+    agent_requires: tuple[str, ...] = ()
+    agent_if_none: str | None = None
+    needs: Grant | None = None
+    facade: str = field(init=False, default="")
+    """The facade method's (and agent tool's) name: the attribute name in the table."""
 
-    def __init__(
-        self,
-        verb: str,
-        handler: Callable[Concatenate[S, P], Awaitable[R]],
-        *,
-        description: str,
-        read_only: bool,
-        code: bool = True,
-        agent: bool = False,
-        agent_requires: tuple[str, ...] = (),
-        agent_if_none: str | None = None,
-        needs: Grant | None = None,
-    ) -> None:
-        namespace, _, name = verb.partition(".")
-        self.verb = verb
-        self.namespace = namespace
-        self.name = name
-        self.handler = handler
-        self.description = description
-        self.__doc__ = description
-        self.read_only = read_only
-        self.code = code
-        self.agent = agent
-        self.agent_requires = agent_requires
-        self.agent_if_none = agent_if_none
-        self.needs = needs
+    @property
+    def namespace(self) -> str:
+        """``skills`` of ``skills.create``."""
+        return self.verb.partition(".")[0]
+
+    @property
+    def name(self) -> str:
+        """``create`` of ``skills.create``: the method's name in agent code."""
+        return self.verb.partition(".")[2]
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
-        self.facade = name
+        # Frozen, but named once, as the table's class body is built.
+        object.__setattr__(self, "facade", name)
+        object.__setattr__(self, "__doc__", self.description)
 
     def __repr__(self) -> str:
         return f"<operation {self.verb}>"
