@@ -122,24 +122,29 @@ class Bounded:
     @property
     def tail(self) -> bytes:
         """The last bytes after the head, up to `tail`."""
-        return bytes(self._tail[-self._tail_limit :]) if self._tail_limit else b""
+        return bytes(self._tail[-self._tail_limit :]) if self._tail else b""
 
     @property
     def dropped(self) -> int:
         """Bytes kept neither in the head nor in the tail."""
-        return self.total - len(self._head) - len(self.tail)
+        return self.total - len(self._head) - min(len(self._tail), self._tail_limit)
 
     def raw(self) -> bytes:
         """The kept bytes, head then tail, without a note."""
+        if not self.total:  # the common case of a run: nothing printed
+            return b""
         return self.head + self.tail
 
     def text(self) -> str:
         """The kept text, with a note where the middle was cut."""
-        head = self.head.decode("utf-8", errors="replace")
+        if not self.total:
+            return ""
+        head = self._head.decode("utf-8", errors="replace")
         tail = self.tail.decode("utf-8", errors="replace")
-        if self.dropped <= 0:
+        dropped = self.dropped
+        if dropped <= 0:
             return head + tail
-        note = f"\n[... {self.dropped:,} bytes of output cut; {self.total:,} bytes in all ...]\n"
+        note = f"\n[... {dropped:,} bytes of output cut; {self.total:,} bytes in all ...]\n"
         return head + note + tail
 
 

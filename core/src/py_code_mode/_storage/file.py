@@ -80,6 +80,9 @@ class FileStorage:
                 f"FileStorage base_path {str(self._base)!r} is a file, not a directory"
             )
         self._skill_cache: dict[str, tuple[tuple[int, int], StoredSkill]] = {}
+        self._revision_paths = tuple(
+            str(path) for path in (self._revision_file, self.skills_dir, self.tools_dir)
+        )
 
     def __repr__(self) -> str:
         return f"FileStorage(base_path={str(self._base)!r})"
@@ -133,17 +136,32 @@ class FileStorage:
         The counter catches every write made through a FileStorage, even two in the same
         clock tick; the directories' times catch files a person added or removed by hand.
         A file edited in place by hand is not seen until one of those changes too.
+
+        Unlike the other operations this one does not go to a thread: it is a small read
+        and two `stat` calls that the toolkit makes after every call that can write, and a
+        thread hop costs several times more (bench/adapters.py).
         """
-        return await self._io(self._revision)
+        try:
+            return self._revision()
+        except OSError as exc:
+            raise StorageError(f"{self!r}: {exc}") from exc
 
     def _revision(self) -> str:
+        # os-level calls on prepared strings: this runs on the loop after every toolkit
+        # call that can write, where pathlib and text decoding cost more than the syscalls.
+        counter, skills, tools = self._revision_paths
         try:
-            parts = [self._revision_file.read_text(encoding="ascii").strip()]
+            fd = os.open(counter, os.O_RDONLY)
         except FileNotFoundError:
             parts = ["0"]
-        for directory in (self.skills_dir, self.tools_dir):
+        else:
             try:
-                parts.append(str(directory.stat().st_mtime_ns))
+                parts = [os.read(fd, 64).decode("ascii", errors="replace").strip()]
+            finally:
+                os.close(fd)
+        for directory in (skills, tools):
+            try:
+                parts.append(str(os.stat(directory).st_mtime_ns))
             except FileNotFoundError:
                 parts.append("-")
         return ".".join(parts)
