@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
-from py_code_mode import FileStorage, Session, SubprocessExecutor
+from py_code_mode import FileStorage, Session, SubprocessExecutor, Toolkit
 
 pytestmark = pytest.mark.anyio
 
@@ -139,3 +140,32 @@ async def test_timeouts_in_the_middle_of_requests_never_desynchronise_the_channe
         "[kept] + [(artifacts.save(f'k{n}', n), artifacts.load(f'k{n}'))[1] for n in range(20)]"
     )
     assert check.value == ["yes", *range(20)], check
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+async def test_agent_code_cannot_hang_or_break_the_host_through_the_revision_file(
+    workspace: Path, kind: str
+) -> None:
+    # A subprocess worker runs in the workspace, so it can replace the storage's revision
+    # counter with a FIFO (whose open would block the host's loop for good) or a directory.
+    make = "os.mkfifo(path)" if kind == "fifo" else "os.mkdir(path)"
+    async with Session(storage=FileStorage(workspace), executor=SubprocessExecutor()) as session:
+        await _break_the_revision_file_then_use_the_toolkit(session, make)
+
+
+async def _break_the_revision_file_then_use_the_toolkit(session: Session, make: str) -> None:
+    result = await session.run(
+        "import os\n"
+        "path = os.path.join('.py-code-mode', 'revision')\n"
+        "os.makedirs('.py-code-mode', exist_ok=True)\n"
+        "if os.path.lexists(path): os.remove(path)\n"
+        f"{make}\n"
+        "skills.create(name='double', source='def run(n):\\n    return 2 * n\\n')"
+    )
+    assert result.error is None, result.error
+    toolkit = Toolkit(session)
+    with anyio.fail_after(10):
+        await toolkit.list()
+        output = await toolkit.call("run_code", {"code": "skills.double(n=21)"})
+    assert (output.is_error, output.text) == (False, "42")
+    assert "- double(" in toolkit.tools[0].description

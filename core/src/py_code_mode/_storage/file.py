@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -45,8 +48,33 @@ from py_code_mode.errors import (
 
 __all__ = ["FileStorage"]
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 _INDEX = ".artifacts.json"
+
+
+def _read_counter(path: str) -> str:
+    """The revision counter's text: "0" when there is none, "?" when it is not a file.
+
+    Opened without blocking and without following links: the worker runs in the workspace
+    and may have put a FIFO there (an open for reading would wait for a writer forever)
+    or a link to anything.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return "0"
+    except OSError:
+        return "?"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "?"
+        return os.read(fd, 32).decode("ascii", errors="replace").strip()
+    except OSError:
+        return "?"
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -150,15 +178,9 @@ class FileStorage:
         # os-level calls on prepared strings: this runs on the loop after every toolkit
         # call that can write, where pathlib and text decoding cost more than the syscalls.
         counter, skills, tools = self._revision_paths
-        try:
-            fd = os.open(counter, os.O_RDONLY)
-        except FileNotFoundError:
-            parts = ["0"]
-        else:
-            try:
-                parts = [os.read(fd, 64).decode("ascii", errors="replace").strip()]
-            finally:
-                os.close(fd)
+        parts = [_read_counter(counter)]
+        if parts[0] == "?":  # unreadable: every check must count as a change
+            parts.append(str(time.monotonic_ns()))
         for directory in (skills, tools):
             try:
                 parts.append(str(os.stat(directory).st_mtime_ns))
@@ -167,13 +189,19 @@ class FileStorage:
         return ".".join(parts)
 
     def _bump_revision(self) -> None:
-        """Count one more write of skills or tools; call it once the write has landed."""
-        with self._lock("revision"):
-            try:
-                count = int(self._revision_file.read_text(encoding="ascii"))
-            except (FileNotFoundError, ValueError):
-                count = 0
-            atomic_write(self._revision_file, str(count + 1).encode("ascii"))
+        """Count one more write of skills or tools; call it once the write has landed.
+
+        The write itself has succeeded by then, so a counter that cannot be written (agent
+        code replaced it with a directory, say) is logged, not raised: listings then count
+        as changed on every check, which costs a re-read, never a lost write.
+        """
+        try:
+            with self._lock("revision"):
+                count = _read_counter(self._revision_paths[0])
+                number = int(count) + 1 if count.isdigit() else 1
+                atomic_write(self._revision_file, str(number).encode("ascii"))
+        except OSError as exc:
+            logger.warning("%r: the revision counter was not updated: %s", self, exc)
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
