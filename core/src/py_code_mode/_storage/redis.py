@@ -328,11 +328,14 @@ class RedisStorage:
             raise self._failed(exc) from exc
 
     async def delete_tool_definition(self, name: str) -> bool:
-        """Delete a tool definition; False if there was none."""
-        field = _names.tool_name(name)
+        """Delete a tool definition; False if there was none. Bumps the version."""
+        return await self._delete_listed(self._keys.tools, _names.tool_name(name))
+
+    async def _delete_listed(self, hash_key: str, field: str) -> bool:
+        """Delete a skill or tool and bump the version, in one transaction."""
         try:
             async with self._redis().pipeline(transaction=True) as pipe:
-                pipe.hdel(self._keys.tools, field)
+                pipe.hdel(hash_key, field)
                 pipe.incr(self._keys.skills_version)
                 removed, _ = await pipe.execute()
         except RedisError as exc:
@@ -385,16 +388,8 @@ class RedisStorage:
             raise self._failed(exc) from exc
 
     async def delete_skill(self, name: str) -> bool:
-        """Delete a skill; bumps the version."""
-        field = _names.skill_name(name)
-        try:
-            async with self._redis().pipeline(transaction=True) as pipe:
-                pipe.hdel(self._keys.skills, field)
-                pipe.incr(self._keys.skills_version)
-                removed, _ = await pipe.execute()
-        except RedisError as exc:
-            raise self._failed(exc) from exc
-        return bool(removed)
+        """Delete a skill; False if there was none. Bumps the version."""
+        return await self._delete_listed(self._keys.skills, _names.skill_name(name))
 
     # --- artifacts ---------------------------------------------------------------------
 

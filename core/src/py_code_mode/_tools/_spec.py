@@ -89,22 +89,15 @@ def _recipe_name(value: str) -> str:
     return value
 
 
-def _short(value: str) -> str:
-    if not _SHORT.fullmatch(value):
-        raise ValueError(
-            f"`short` {short_repr(value)} is not usable; use letters or digits without the "
-            "dash, e.g. short: s"
-        )
-    return value
+def _matching(pattern: re.Pattern[str], key: str, allowed: str) -> AfterValidator:
+    """A validator of `key`'s whole value against `pattern`, saying what is `allowed`."""
 
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"`{key}` {short_repr(value)} is not usable; {allowed}")
+        return value
 
-def _flag(value: str) -> str:
-    if not _FLAG.fullmatch(value):
-        raise ValueError(
-            f"`flag` {short_repr(value)} is not usable; use one flag with its dashes and no "
-            "spaces or '=', e.g. flag: --null-input"
-        )
-    return value
+    return AfterValidator(check)
 
 
 def _command(value: Any) -> tuple[str, ...]:
@@ -123,6 +116,15 @@ def _type_or_string(value: Any) -> Any:
 
 
 ParameterName = Annotated[str, AfterValidator(_parameter_name)]
+Short = Annotated[
+    str, _matching(_SHORT, "short", "use letters or digits without the dash, e.g. short: s")
+]
+Flag = Annotated[
+    str,
+    _matching(
+        _FLAG, "flag", "use one flag with its dashes and no spaces or '=', e.g. flag: --null-input"
+    ),
+]
 RecipeName = Annotated[str, AfterValidator(_recipe_name)]
 ToolName = Annotated[str, AfterValidator(_names.tool_name)]
 TypeName = Annotated[ParameterType, BeforeValidator(_type_or_string)]
@@ -163,8 +165,8 @@ class OptionSpec(_Spec):
     """An option: rendered as its flag, followed by the value unless it is a boolean."""
 
     type: TypeName = "string"
-    short: Annotated[str, AfterValidator(_short)] | None = None
-    flag: Annotated[str, AfterValidator(_flag)] | None = None
+    short: Short | None = None
+    flag: Flag | None = None
     description: str = ""
     required: bool = False
     default: Any = None
