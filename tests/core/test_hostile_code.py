@@ -169,3 +169,68 @@ async def _break_the_revision_file_then_use_the_toolkit(session: Session, make: 
         output = await toolkit.call("run_code", {"code": "skills.double(n=21)"})
     assert (output.is_error, output.text) == (False, "42")
     assert "- double(" in toolkit.tools[0].description
+
+
+HUGE_INT = "import math\nmath.factorial(2000)"
+UNSHOWABLE_VALUES = {
+    "a self-referencing list": ("x = []\nx.append(x)\nx", "[[...]]"),
+    "a list nested 5,000 deep": ("x = []\nfor _ in range(5000):\n    x = [x]\nx", None),
+    "a dict nested 5,000 deep": ("x = {}\nfor _ in range(5000):\n    x = {'a': x}\nx", None),
+    "a __repr__ that raises SystemExit": (
+        "class R:\n    def __repr__(self):\n        raise SystemExit(3)\nR()",
+        None,
+    ),
+    "a __repr__ that raises KeyboardInterrupt": (
+        "class R:\n    def __repr__(self):\n        raise KeyboardInterrupt\nR()",
+        None,
+    ),
+    "a __repr__ that raises": (
+        "class R:\n    def __repr__(self):\n        return 1 / 0\nR()",
+        None,
+    ),
+    "a huge int inside a list": ("[10 ** 5000]", "[1" + "0" * 5000 + "]"),
+    "an int too large even for text": ("10 ** 1_000_000", None),
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"), UNSHOWABLE_VALUES.values(), ids=UNSHOWABLE_VALUES.keys()
+)
+async def test_a_value_that_cannot_cross_as_data_never_kills_the_worker(
+    session: Session, code: str, shown: str | None
+) -> None:
+    await session.run("survivor = 'still here'")
+    result = await session.run(code)
+    if shown is None:
+        assert result.error is not None and "could not be shown" in result.error, result
+        assert not result.state_lost
+    else:
+        assert (result.error, result.value) == (None, shown)
+    assert (await session.run("survivor")).value == "still here"
+
+
+async def test_a_huge_int_comes_back_as_its_digits(session: Session) -> None:
+    result = await session.run(HUGE_INT)
+    assert result.error is None
+    assert isinstance(result.value, str) and len(result.value) == 5736
+    assert result.value.startswith("3316275092450633241175393380576324038281117208105780394571")
+
+
+async def test_a_huge_repr_is_cut_in_the_middle(session: Session) -> None:
+    result = await session.run(
+        "class R:\n    def __repr__(self):\n        return 'a' + 'x' * 50_000_000 + 'z'\nR()"
+    )
+    assert result.error is None
+    assert len(result.value) < 1_100_000
+    assert result.value.startswith("ax") and result.value.endswith("xz")
+    assert "characters of the value cut" in result.value
+
+
+async def test_a_repr_that_never_returns_is_interrupted_and_the_session_survives(
+    session: Session,
+) -> None:
+    await session.run("survivor = 1")
+    looping = "class R:\n    def __repr__(self):\n        while True:\n            pass\nR()"
+    result = await session.run(looping, timeout=0.5)
+    assert result.timed_out and not result.state_lost, result
+    assert (await session.run("survivor")).value == 1

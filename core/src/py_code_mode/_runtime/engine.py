@@ -202,14 +202,50 @@ def _strip_runtime_frames(te: Any, seen: set[int]) -> None:
             _strip_runtime_frames(chained, seen)
 
 
+SHOWN_INT_DIGITS = 100_000
+"""The longest int a value's text may hold: converting more takes seconds."""
+
+MAX_SHOWN_CHARS = 1_000_000
+"""The longest text of a value that is not data; the middle of a longer one is cut."""
+
+
 def describe_value(value: Any) -> tuple[Any, str | None]:
-    """Return (value to send, error): exact JSON-like values as they are, anything else as repr."""
+    """Return (value to send, error): exact JSON-like values as they are, anything else as text.
+
+    Nothing a value does may end the worker: its `__repr__` may raise anything (even
+    `SystemExit`), contain itself, nest thousands deep or hold an int too long for `str()`.
+    Each of those becomes an error that says why, and the session goes on.
+    """
     if protocol.is_exact(value):
         return value, None
     try:
-        return repr(value), None
-    except Exception as exc:  # noqa: BLE001 - any failure of a user __repr__ is reported
-        return None, f"The last expression's value could not be shown: repr() raised {exc!r}"
+        text = _text_of(value)
+    except RecursionError:
+        return None, _UNSHOWN + "it is nested too deeply to write out"
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            return None, _UNSHOWN + f"it holds an int of over {SHOWN_INT_DIGITS:,} digits"
+        return None, _UNSHOWN + "repr() raised ValueError"
+    except BaseException as exc:  # noqa: BLE001 - a user __repr__ may raise anything at all
+        return None, _UNSHOWN + f"repr() raised {type(exc).__name__}"
+    if len(text) > MAX_SHOWN_CHARS:
+        half = MAX_SHOWN_CHARS // 2
+        cut = len(text) - 2 * half
+        text = f"{text[:half]}\n[... {cut:,} characters of the value cut ...]\n{text[-half:]}"
+    return text, None
+
+
+_UNSHOWN = "The last expression's value could not be shown: "
+
+
+def _text_of(value: Any) -> str:
+    """`repr(value)`, with room for ints past `str()`'s default limit (up to a bound)."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(SHOWN_INT_DIGITS)
+    try:
+        return repr(value)
+    finally:
+        sys.set_int_max_str_digits(limit)
 
 
 class Engine:

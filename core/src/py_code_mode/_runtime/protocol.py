@@ -86,16 +86,32 @@ def roundtrip(value: Any) -> Any:
     return jsoncodec.loads(jsoncodec.dumps(to_wire(value)), object_hook=_from_wire_object)
 
 
-def is_exact(value: Any) -> bool:
-    """Whether `value` comes back from `roundtrip` equal and of the same types."""
-    if value is None or isinstance(value, str | bool | int | bytes):
+MAX_DEPTH = 100
+"""How deeply lists and dicts may nest in a value that crosses as data."""
+
+MAX_INT_BITS = 14_000
+"""The largest int that crosses as data: below the 4,300 digits `str()` gives by default."""
+
+
+def is_exact(value: Any, _depth: int = 0) -> bool:
+    """Whether `value` comes back from `roundtrip` equal and of the same types.
+
+    False for what JSON could hold but the channel should not carry: nesting deeper than
+    `MAX_DEPTH` (which also ends the walk of a structure that contains itself) and ints
+    beyond `MAX_INT_BITS`, which `str()` refuses.
+    """
+    if value is None or isinstance(value, str | bool | bytes):
         return True
+    if isinstance(value, int):
+        return value.bit_length() <= MAX_INT_BITS
     if isinstance(value, float):
         return value == value and value not in (float("inf"), float("-inf"))
+    if _depth >= MAX_DEPTH:
+        return False
     if isinstance(value, list):
-        return all(is_exact(item) for item in value)
+        return all(is_exact(item, _depth + 1) for item in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and is_exact(v) for k, v in value.items())
+        return all(isinstance(k, str) and is_exact(v, _depth + 1) for k, v in value.items())
     return False
 
 
