@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import py_code_mode
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
@@ -58,6 +58,11 @@ _BOOTSTRAP = (
     "main(sys.argv[1:])\n"
 )
 _START_TIMEOUT = 30.0
+_MIN_FRAME_BYTES = 64 * 1024
+
+
+def _is_id(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _Worker:
@@ -69,11 +74,12 @@ class _Worker:
         channel_fds: tuple[int, int],
         handler: RequestHandler,
         output_fds: tuple[int, int],
+        max_frame_bytes: int,
     ) -> None:
         self.process = process
         self._loop = asyncio.get_running_loop()
         self._read_fd, self._write_fd = channel_fds
-        self._frames = protocol.FrameBuffer()
+        self._frames = protocol.FrameBuffer(max_frame_bytes)
         self._unsent = bytearray()  # what the pipe would not take yet
         self._handler = handler
         self.stdout = PipeOutput(output_fds[0], "stdout")
@@ -85,6 +91,8 @@ class _Worker:
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self._gone: asyncio.Future[None] = self._loop.create_future()
         self.alive = True
+        self.violation: str | None = None
+        """What the worker sent that broke the protocol, if it did."""
         for fd in channel_fds:
             os.set_blocking(fd, False)
         # Frames are read in the loop's own callback, not in a task: a result reaches its
@@ -92,7 +100,9 @@ class _Worker:
         self._loop.add_reader(self._read_fd, self._on_readable)
 
     @classmethod
-    async def spawn(cls, python: str, context: WorkerContext, env: Mapping[str, str]) -> _Worker:
+    async def spawn(
+        cls, python: str, context: WorkerContext, env: Mapping[str, str], max_frame_bytes: int
+    ) -> _Worker:
         host_read, child_write = os.pipe()
         child_read, host_write = os.pipe()
         # Output pipes of our own rather than asyncio's transports: the host must be able to
@@ -102,6 +112,7 @@ class _Worker:
         try:
             argv = [python, "-I", "-c", _BOOTSTRAP, str(child_read), str(child_write)]
             argv += [json.dumps(list(context.import_paths)), json.dumps(list(context.operations))]
+            argv.append(str(max_frame_bytes))
             process = await spawn(
                 argv,
                 stdout=out_write,
@@ -119,7 +130,13 @@ class _Worker:
                 os.close(fd)
         worker: _Worker | None = None
         try:
-            worker = cls(process, (host_read, host_write), context.handler, (out_read, err_read))
+            worker = cls(
+                process,
+                (host_read, host_write),
+                context.handler,
+                (out_read, err_read),
+                max_frame_bytes,
+            )
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
             # Cancelled (a spare no longer wanted) or failed: leave no process behind.
@@ -175,21 +192,60 @@ class _Worker:
             self._channel_closed()
             return
         self._frames.feed(chunk)
-        while (frame := self._frames.pop()) is not None:
-            kind = frame.get("kind")
-            if kind == "request":
-                task = self._loop.create_task(self._serve(frame))
-                self._requests.add(task)
-                task.add_done_callback(self._requests.discard)
-                if frame.get("main"):
-                    self._run_requests.add(task)
-                    task.add_done_callback(self._run_requests.discard)
-            elif kind == "done":
-                future = self._pending.pop(frame.get("id"), None)
-                if future is not None and not future.done():
-                    future.set_result(frame.get("result") or {})
-            elif kind == "ready" and not self._ready.done():
-                self._ready.set_result(None)
+        try:
+            while (frame := self._frames.pop()) is not None:
+                self._route(frame)
+        except protocol.ProtocolError as exc:
+            self._violated(str(exc))
+
+    def _route(self, frame: dict[str, Any]) -> None:
+        """Act on one frame from the worker, believing nothing that breaks the protocol.
+
+        Raises:
+            ProtocolError: The frame is not one the worker may send now.
+        """
+        kind = frame.get("kind")
+        if kind == "request":
+            request_id, verb, args = frame.get("id"), frame.get("verb"), frame.get("args")
+            if not _is_id(request_id) or not isinstance(verb, str) or not isinstance(args, dict):
+                raise protocol.ProtocolError(
+                    "a request without an integer id, a verb string and an arguments object"
+                )
+            task = self._loop.create_task(self._serve(request_id, verb, args))
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+            if frame.get("main") is True:
+                self._run_requests.add(task)
+                task.add_done_callback(self._run_requests.discard)
+        elif kind == "done":
+            run_id = frame.get("id")
+            future = self._pending.pop(run_id, None) if _is_id(run_id) else None
+            result = frame.get("result")
+            if future is None:
+                raise protocol.ProtocolError(f"a result for run {run_id!r}, which is not running")
+            if not isinstance(result, dict):
+                raise protocol.ProtocolError(f"a result for run {run_id!r} that is not an object")
+            if not future.done():
+                future.set_result(result)
+        elif kind == "ready" and not self._ready.done():
+            self._ready.set_result(None)
+        else:
+            raise protocol.ProtocolError(f"a frame of kind {kind!r} at this point")
+
+    def end_reason(self) -> str:
+        """Why this worker is gone, in words."""
+        if self.violation is not None:
+            return f"The worker broke the channel protocol ({self.violation}) and was stopped"
+        return f"The worker process died ({describe_exit(self.process.returncode)})"
+
+    def _violated(self, reason: str) -> None:
+        """The worker broke the protocol: stop it; whoever waits hears why, nobody believes it."""
+        logger.warning(
+            "worker %d broke the channel protocol (%s); stopping it", self.process.pid, reason
+        )
+        self.violation = reason
+        kill_group(self.process.pid)
+        self._channel_closed()
 
     def _channel_closed(self) -> None:
         """The worker's end is gone: stop reading and fail whatever still waits on it."""
@@ -212,8 +268,7 @@ class _Worker:
     async def _fail_pending(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.process.wait(), 2.0)
-        how = describe_exit(self.process.returncode)
-        lost = WorkerLostError(f"The worker process died ({how})")
+        lost = WorkerLostError(self.end_reason())
         futures: list[asyncio.Future[Any]] = [self._ready, *self._pending.values()]
         for future in futures:
             if not future.done():
@@ -224,10 +279,9 @@ class _Worker:
                 future.exception()
         self._pending.clear()
 
-    async def _serve(self, frame: dict[str, Any]) -> None:
-        request_id = frame.get("id")
+    async def _serve(self, request_id: int, verb: str, args: dict[str, Any]) -> None:
         try:
-            value = await self._handler(str(frame.get("verb")), dict(frame.get("args") or {}))
+            value = await self._handler(verb, args)
             reply: dict[str, Any] = {"kind": "reply", "id": request_id, "value": value}
             payload = protocol.dumps(reply)
         except asyncio.CancelledError:
@@ -235,7 +289,7 @@ class _Worker:
             # waits for the answer (a thread of agent code) hears why instead of hanging.
             error = {
                 "type": "InfrastructureError",
-                "message": f"request {frame.get('verb')!r} was cancelled: the run timed out "
+                "message": f"request {verb!r} was cancelled: the run timed out "
                 "or was cancelled while the host was answering it",
             }
             if self._write_fd >= 0:
@@ -246,7 +300,7 @@ class _Worker:
                 {"kind": "reply", "id": request_id, "error": protocol.error_payload(exc)}
             )
         except Exception as exc:
-            logger.exception("request %r from agent code failed in the host", frame.get("verb"))
+            logger.exception("request %r from agent code failed in the host", verb)
             error = {"type": "InfrastructureError", "message": f"the host failed: {exc!r}"}
             payload = protocol.dumps({"kind": "reply", "id": request_id, "error": error})
         if self._write_fd >= 0:
@@ -311,6 +365,9 @@ class SubprocessExecutor:
         interrupt_grace: Seconds agent code gets to stop after SIGINT before it is killed.
         output_limit: Bytes of stdout and of stderr kept per run.
         warm_spare: Keep a second worker started, so a replacement is instant.
+        max_frame_bytes: The largest message the worker may send; a value or a request
+            beyond it is an error in agent code, and a worker that sends one anyway (or
+            anything else that breaks the protocol) is stopped and replaced.
     """
 
     def __init__(
@@ -322,6 +379,7 @@ class SubprocessExecutor:
         interrupt_grace: float = 2.0,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         warm_spare: bool = True,
+        max_frame_bytes: int = protocol.DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         if isinstance(inherit_env, str):
             raise TypeError("inherit_env must be a sequence of variable names, not one string")
@@ -331,6 +389,12 @@ class SubprocessExecutor:
             raise ValueError(
                 f"output_limit must be a positive number of bytes, got {output_limit!r}"
             )
+        if not _MIN_FRAME_BYTES <= max_frame_bytes <= protocol.MAX_FRAME_BYTES:
+            raise ValueError(
+                f"max_frame_bytes must be from {_MIN_FRAME_BYTES:,} to "
+                f"{protocol.MAX_FRAME_BYTES:,} bytes, got {max_frame_bytes!r}"
+            )
+        self._max_frame_bytes = max_frame_bytes
         self._python = python or sys.executable
         self._env = {name: os.environ[name] for name in inherit_env if name in os.environ}
         self._env.update(env or {})
@@ -340,6 +404,7 @@ class SubprocessExecutor:
         self._context: WorkerContext | None = None
         self._worker: _Worker | None = None
         self._spare: asyncio.Task[_Worker] | None = None
+        self._lost: str | None = None  # why the last worker ended between runs, if it did
         self._lock = asyncio.Lock()
 
     async def start(self, context: WorkerContext) -> None:
@@ -351,7 +416,7 @@ class SubprocessExecutor:
 
     async def _spawn(self) -> _Worker:
         assert self._context is not None
-        return await _Worker.spawn(self._python, self._context, self._env)
+        return await _Worker.spawn(self._python, self._context, self._env, self._max_frame_bytes)
 
     def _prepare_spare(self) -> None:
         if self._warm_spare and self._spare is None:
@@ -376,6 +441,10 @@ class SubprocessExecutor:
     async def _current(self) -> _Worker:
         if self._context is None:
             raise UsageError("the executor has not been started; use `async with Session(...)`")
+        if self._worker is not None and not self._worker.alive:
+            # It ended between runs (agent code's threads can end it, or break the
+            # protocol): the next result says so, since the variables went with it.
+            self._lost = self._worker.end_reason()
         if self._worker is None or not self._worker.alive:
             return await self._replace_worker()
         return self._worker
@@ -410,6 +479,13 @@ class SubprocessExecutor:
                 worker.cancel_requests(run_only=True)
             stdout, stderr = finish_outputs(worker.stdout, worker.stderr)
             elapsed = (time.perf_counter() - started) * 1000
+            lost, self._lost = self._lost, None
+            if lost is not None:
+                stderr = (
+                    f"[py-code-mode: {lost} between runs; this run had a fresh worker, so "
+                    f"the session's variables were lost]\n{stderr}"
+                )
+                outcome = {**outcome, "state_lost": True}
             return ExecutionResult.from_outcome(
                 outcome, stdout=stdout, stderr=stderr, execution_time_ms=elapsed
             )
@@ -446,6 +522,7 @@ class SubprocessExecutor:
         """Clear the worker's variables; if it is gone, the next run gets a fresh one."""
         async with self._lock:
             worker = await self._current()
+            self._lost = None  # the variables are to go anyway
             try:
                 await worker.submit({"kind": "reset"})
             except WorkerLostError:

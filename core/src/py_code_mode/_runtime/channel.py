@@ -85,9 +85,12 @@ THREAD = "thread"
 class PipeChannel:
     """Requests to the host over frames on two pipe descriptors."""
 
-    def __init__(self, read_fd: int, write_fd: int) -> None:
+    def __init__(
+        self, read_fd: int, write_fd: int, max_frame_bytes: int = protocol.DEFAULT_MAX_FRAME_BYTES
+    ) -> None:
         self._read_fd = read_fd
         self._write_fd = write_fd
+        self._max_frame_bytes = max_frame_bytes
         self._write_lock = _thread.allocate_lock()
         self._ids = itertools.count(1)
         self._waiters: dict[int, _Waiter] = {}
@@ -105,9 +108,13 @@ class PipeChannel:
         self.deferred = False  # an interrupt arrived meanwhile
 
     def send(self, message: dict[str, Any]) -> None:
-        """Write one frame; safe from any thread."""
+        """Write one frame; safe from any thread.
+
+        Raises:
+            FrameTooLarge: The host would refuse a frame this large; nothing was written.
+        """
         with self._write_lock:
-            protocol.write_frame(self._write_fd, message)
+            protocol.write_frame(self._write_fd, message, self._max_frame_bytes)
 
     def defer_interrupt(self) -> None:
         """From the SIGINT handler while `critical`: raise once the bytes in hand are routed."""
@@ -195,14 +202,24 @@ class PipeChannel:
         request_id = next(self._ids)
         self._expect(request_id, _Waiter(loop, future), blocking=False)
         future.add_done_callback(lambda _: self._waiters.pop(request_id, None))
-        self._send_request(request_id, verb, args)
+        try:
+            self._send_request(request_id, verb, args)
+        except BaseException:
+            self._waiters.pop(request_id, None)
+            raise
         return future
 
     def _send_request(self, request_id: int, verb: str, args: dict[str, Any]) -> None:
         # `main` marks requests of the run itself: when a timeout interrupts the run, the
         # host abandons those and goes on answering threads that outlive it.
         main = _thread.get_ident() == self._main
-        self.send({"kind": "request", "id": request_id, "verb": verb, "args": args, "main": main})
+        message = {"kind": "request", "id": request_id, "verb": verb, "args": args, "main": main}
+        try:
+            self.send(message)
+        except protocol.FrameTooLarge as exc:
+            raise protocol.FrameTooLarge(
+                f"{verb}() is too large to send: {exc}; send less at a time"
+            ) from None
 
     def _expect(self, request_id: int, waiter: _Waiter, *, blocking: bool) -> bool:
         """Register a waiter and make sure someone reads its reply; True: the caller must."""

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = (1 << 32) - 1
+"""What the 4-byte header can describe."""
+
+DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+"""The largest frame a worker may send unless the executor says otherwise."""
 BYTES_TAG = "$bytes"
 DICT_TAG = "$dict"
 _TAGS = frozenset({BYTES_TAG, DICT_TAG})
@@ -36,6 +40,14 @@ _TAGS = frozenset({BYTES_TAG, DICT_TAG})
 
 class WireError(TypeError):
     """A value that cannot cross the channel as data."""
+
+
+class FrameTooLarge(ValueError):
+    """A message that would be larger than the frames the channel carries."""
+
+
+class ProtocolError(Exception):
+    """Bytes on the channel that break the protocol: the other end cannot be believed."""
 
 
 def to_wire(value: Any) -> Any:
@@ -68,11 +80,18 @@ def _from_wire_object(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def dumps(message: dict[str, Any]) -> bytes:
-    """Serialise one frame, header included."""
+def dumps(message: dict[str, Any], max_bytes: int = MAX_FRAME_BYTES) -> bytes:
+    """Serialise one frame, header included.
+
+    Raises:
+        FrameTooLarge: The frame would be larger than `max_bytes`.
+    """
     payload = jsoncodec.dumps(to_wire(message)).encode("ascii")
-    if len(payload) > MAX_FRAME_BYTES:
-        raise WireError(f"a frame of {len(payload)} bytes exceeds the 4 GiB frame limit")
+    if len(payload) > max_bytes:
+        raise FrameTooLarge(
+            f"it is {len(payload):,} bytes as data, and the channel carries at most "
+            f"{max_bytes:,} bytes per message"
+        )
     return HEADER.pack(len(payload)) + payload
 
 
@@ -120,9 +139,13 @@ def error_payload(exc: BaseException) -> dict[str, str]:
     return {"type": type(exc).__name__, "message": str(exc)}
 
 
-def write_frame(fd: int, message: dict[str, Any]) -> None:
-    """Write one whole frame to a blocking file descriptor."""
-    data = memoryview(dumps(message))
+def write_frame(fd: int, message: dict[str, Any], max_bytes: int = MAX_FRAME_BYTES) -> None:
+    """Write one whole frame to a blocking file descriptor.
+
+    Raises:
+        FrameTooLarge: The frame would be larger than `max_bytes`; nothing was written.
+    """
+    data = memoryview(dumps(message, max_bytes))
     while data:
         written = os.write(fd, data)
         data = data[written:]
@@ -133,12 +156,18 @@ _LARGE_READ = 1 << 24
 
 
 class FrameBuffer:
-    """Bytes read from a pipe, cut into frames: one read may carry several, or part of one."""
+    """Bytes read from a pipe, cut into frames: one read may carry several, or part of one.
 
-    __slots__ = ("_data",)
+    With `max_bytes`, the other end is not trusted: a header announcing a larger frame,
+    a payload that is not JSON, or JSON that is not an object raises `ProtocolError` as
+    soon as it is seen, before anything is buffered for it.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_data", "_max")
+
+    def __init__(self, max_bytes: int = MAX_FRAME_BYTES) -> None:
         self._data = bytearray()
+        self._max = max_bytes
 
     def feed(self, chunk: bytes) -> None:
         """Append bytes as they were read."""
@@ -154,18 +183,31 @@ class FrameBuffer:
         wanted = _SMALL_READ
         if len(self._data) >= HEADER.size:
             (size,) = HEADER.unpack_from(self._data)
+            size = min(size, self._max)
             wanted = max(wanted, min(HEADER.size + size - len(self._data), _LARGE_READ))
         return wanted
 
     def pop(self) -> Any | None:
-        """The next whole frame, decoded, or None until more bytes arrive."""
+        """The next whole frame, decoded, or None until more bytes arrive.
+
+        Raises:
+            ProtocolError: The bytes break the protocol (see the class).
+        """
         data = self._data
         if len(data) < HEADER.size:
             return None
         (size,) = HEADER.unpack_from(data)
+        if size > self._max:
+            raise ProtocolError(f"a frame of {size:,} bytes, and the most allowed is {self._max:,}")
         end = HEADER.size + size
         if len(data) < end:
             return None
         payload = bytes(data[HEADER.size : end])
         del data[:end]
-        return loads(payload)
+        try:
+            frame = loads(payload)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError too
+            raise ProtocolError("a frame that is not JSON") from None
+        if not isinstance(frame, dict):
+            raise ProtocolError(f"a frame that is not an object but {type(frame).__name__}")
+        return frame

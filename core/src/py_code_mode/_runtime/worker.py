@@ -1,8 +1,9 @@
 """The subprocess worker: runs agent code on its main thread, asks the host for the rest.
 
 Started by `SubprocessExecutor` as
-``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON``, the last being
-the specs of the namespace methods (`py_code_mode._operations.operation_specs`).
+``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON MAX_FRAME_BYTES``:
+the specs of the namespace methods (`py_code_mode._operations.operation_specs`), and the
+largest frame the host accepts.
 The channel is the two inherited descriptors; stdin is closed and stdout/stderr belong to
 agent code and whatever it spawns. The engine flushes both before the result is sent, so the
 host finds a run's whole output in the pipes when the result arrives.
@@ -16,7 +17,7 @@ import _signal  # type: ignore[import-not-found]  # not `signal`: its enums cost
 import os
 import sys
 
-from py_code_mode._runtime import jsoncodec
+from py_code_mode._runtime import jsoncodec, protocol
 from py_code_mode._runtime.channel import PipeChannel
 from py_code_mode._runtime.engine import Engine
 from py_code_mode._runtime.namespaces import add_import_paths, build_namespaces
@@ -71,16 +72,27 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
         else:
             result = {"value": None, "error": f"unknown command {kind!r}", "error_type": None}
         channel.end_run()
-        channel.send({"kind": "done", "id": command.get("id"), "result": result})
+        done = {"kind": "done", "id": command.get("id"), "result": result}
+        try:
+            channel.send(done)
+        except protocol.FrameTooLarge as exc:
+            # The host would end a worker that sent it; the value is what cannot go.
+            done["result"] = {
+                "value": None,
+                "error": f"The last expression's value is too large to return: {exc}. Return "
+                "less (a summary, a slice), or keep the data in the session's variables.",
+                "error_type": "FrameTooLarge",
+            }
+            channel.send(done)
 
 
 def main(argv: list[str]) -> None:
     """Entry point: wire the channel, the namespaces and the engine, then serve."""
-    read_fd, write_fd = int(argv[0]), int(argv[1])
+    read_fd, write_fd, max_frame_bytes = int(argv[0]), int(argv[1]), int(argv[4])
     paths, operations = jsoncodec.loads(argv[2]), jsoncodec.loads(argv[3])
     add_import_paths(paths)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    channel = PipeChannel(read_fd, write_fd)
+    channel = PipeChannel(read_fd, write_fd, max_frame_bytes)
     engine = Engine(build_namespaces(channel, paths, operations))
     serve(channel, engine)
     # The host has gone: nobody will ever read our results. Leave at once, even if agent
