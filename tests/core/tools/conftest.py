@@ -74,6 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/data":
             self._reply(200, json.dumps({"key": "value", "stars": 42}).encode())
+        elif self.path == "/headers":  # what reached the server, to catch injected headers
+            self._reply(200, json.dumps(sorted(self.headers.keys())).encode())
         else:
             self._reply(404, b"not here")
 

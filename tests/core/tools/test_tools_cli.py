@@ -5,6 +5,7 @@ Every test runs a real command through `ToolRegistry.call`, the host's one entry
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -16,7 +17,7 @@ import anyio
 import pytest
 from py_code_mode import _process
 from py_code_mode._tools import ToolRegistry, cli
-from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
+from py_code_mode.errors import ToolArgumentError, ToolDefinitionError, ToolFailedError, UsageError
 
 from tests._support import missing, require_binary
 
@@ -544,3 +545,75 @@ async def test_a_command_killed_by_a_signal_raises_tool_failed(registry_of: Buil
 
     with pytest.raises(ToolFailedError, match="SIGTERM"), anyio.fail_after(30):
         await registry.call("suicide", None, {})
+
+
+# --- the environment a command gets -----------------------------------------------------
+
+SHOW_ENV = (
+    "import hashlib, json, os\n"
+    "token = os.environ.get('TOKEN', '')\n"
+    "print(json.dumps({'names': sorted(os.environ), 'token': token,"
+    " 'sha': hashlib.sha256(token.encode()).hexdigest()}))"
+)
+
+
+async def test_a_command_gets_a_minimal_environment_and_the_variables_it_names(
+    registry_of: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_binary("python3")
+    monkeypatch.setenv("PCM_TEST_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("PCM_UNRELATED", "leak")
+    definition = python_tool("envy", SHOW_ENV)
+    definition["env"] = {"TOKEN": "${PCM_TEST_SECRET}", "MODE": "fixed"}
+    registry = registry_of(definition)
+
+    with anyio.fail_after(30):
+        seen = json.loads(await registry.call("envy", None, {}))
+
+    assert "PCM_UNRELATED" not in seen["names"] and "PCM_TEST_SECRET" not in seen["names"]
+    assert {"PATH", "TOKEN", "MODE"} <= set(seen["names"])
+    assert set(seen["names"]) <= {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TOKEN", "MODE"}
+    # The command had the real value; what comes back to agent code has it redacted.
+    assert seen["sha"] == hashlib.sha256(b"s3cr3t-value").hexdigest()
+    assert seen["token"] == "***"
+    assert "s3cr3t" not in json.dumps(registry.list())
+
+
+async def test_a_variable_the_host_lacks_is_a_clear_failure_naming_it(
+    registry_of: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_binary("python3")
+    monkeypatch.delenv("PCM_NOT_SET", raising=False)
+    definition = python_tool("needy", "print(1)")
+    definition["env"] = {"TOKEN": "${PCM_NOT_SET}"}
+    registry = registry_of(definition)
+
+    with pytest.raises(ToolFailedError, match="PCM_NOT_SET"), anyio.fail_after(30):
+        await registry.call("needy", None, {})
+
+
+async def test_a_secret_in_a_failing_commands_error_is_redacted(
+    registry_of: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_binary("python3")
+    monkeypatch.setenv("PCM_TEST_SECRET", "s3cr3t-value")
+    code = "import os, sys\nsys.exit('bad token ' + os.environ['TOKEN'])"
+    definition = python_tool("leaky", code)
+    definition["env"] = {"TOKEN": "${PCM_TEST_SECRET}"}
+    registry = registry_of(definition)
+
+    with pytest.raises(ToolFailedError) as excinfo, anyio.fail_after(30):
+        await registry.call("leaky", None, {})
+    assert "s3cr3t" not in str(excinfo.value) and "bad token ***" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"1BAD": "x"}, {"OK": 5}, {"OK": "${unclosed"}, ["TOKEN"]],
+    ids=["bad name", "not a string", "bad template", "not a mapping"],
+)
+def test_a_malformed_env_is_rejected_at_load(registry_of: Build, env: Any) -> None:
+    definition = python_tool("envy", "print(1)")
+    definition["env"] = env
+    with pytest.raises(ToolDefinitionError, match="env"):
+        registry_of(definition)

@@ -174,3 +174,36 @@ async def test_jq_without_input_reads_an_empty_stdin(jq: ToolRegistry) -> None:
         output = await jq.call("jq", "query", {"filter": "."})
 
     assert output == ""
+
+
+# --- what a tool may reach ----------------------------------------------------------------
+
+
+async def test_curl_reaches_only_http_and_https(curl: ToolRegistry, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host file contents")
+    with pytest.raises(ToolFailedError) as excinfo, anyio.fail_after(30):
+        await curl.call("curl", "get", {"url": f"file://{secret}"})
+    assert "host file contents" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("header", ["X-A: 1\r\nInjected: yes", "X-A: 1\nInjected: yes"])
+async def test_a_line_break_in_a_curl_header_is_refused_before_curl_runs(
+    curl: ToolRegistry, http_server: str, header: str
+) -> None:
+    with pytest.raises(ToolArgumentError, match="header"), anyio.fail_after(30):
+        await curl.call("curl", "get", {"url": f"{http_server}/headers", "header": [header]})
+    with anyio.fail_after(30):
+        sent = await curl.call(
+            "curl", "get", {"url": f"{http_server}/headers", "header": ["X-A: 1"]}
+        )
+    assert "X-A" in json.loads(sent) and "Injected" not in json.loads(sent)
+
+
+async def test_jq_does_not_see_the_hosts_environment(
+    jq: ToolRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PCM_TEST_SECRET", "s3cr3t-value")
+    with anyio.fail_after(30):
+        seen = await jq.call("jq", "query", {"filter": "$ENV.PCM_TEST_SECRET", "input": "null"})
+    assert seen.strip() == "null"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import string
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -111,11 +112,46 @@ def _command(value: Any) -> tuple[str, ...]:
     return tuple(argv)
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(
+            f"`pattern` {short_repr(value)} is not a regular expression: {exc}"
+        ) from None
+    return value
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            f"variable name {short_repr(value)} is not allowed: use letters, digits and "
+            "underscores, not starting with a digit, e.g. GITHUB_TOKEN"
+        )
+    return value
+
+
+def _env_template(value: str) -> str:
+    template = string.Template(value)
+    if not template.is_valid():
+        raise ValueError(
+            f"{short_repr(value)} is not a usable value: write host variables as "
+            '${NAME} and a literal $ as $$, e.g. "Bearer ${GITHUB_TOKEN}"'
+        )
+    return value
+
+
 def _type_or_string(value: Any) -> Any:
     return "string" if value is None else value
 
 
 ParameterName = Annotated[str, AfterValidator(_parameter_name)]
+Pattern = Annotated[str, AfterValidator(_regex)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+EnvValue = Annotated[str, AfterValidator(_env_template)]
 Short = Annotated[
     str, _matching(_SHORT, "short", "use letters or digits without the dash, e.g. short: s")
 ]
@@ -154,11 +190,16 @@ class _Spec(BaseModel):
         }
 
 
-def _default_problem(type_: ParameterType, value: Any) -> None:
+def _default_problem(type_: ParameterType, value: Any, pattern: str | None) -> None:
     if value is not None:
-        problem = value_problem(type_, value)
+        problem = value_problem(type_, value, pattern)
         if problem is not None:
             raise ValueError(f"`default` {problem}")
+
+
+def _pattern_fits(type_: ParameterType, pattern: str | None) -> None:
+    if pattern is not None and type_ not in ("string", "array"):
+        raise ValueError(f"`pattern` applies to strings and arrays, not to a {type_}")
 
 
 class OptionSpec(_Spec):
@@ -170,12 +211,15 @@ class OptionSpec(_Spec):
     description: str = ""
     required: bool = False
     default: Any = None
+    pattern: Pattern | None = None
+    """A regular expression each string value must match in full."""
 
     @model_validator(mode="after")
     def _consistent(self) -> OptionSpec:
         if self.short is not None and self.flag is not None:
             raise ValueError("the option has both `short` and `flag`; give one of them")
-        _default_problem(self.type, self.default)
+        _pattern_fits(self.type, self.pattern)
+        _default_problem(self.type, self.default, self.pattern)
         return self
 
 
@@ -187,12 +231,15 @@ class PositionalSpec(_Spec):
     description: str = ""
     required: bool = False
     default: Any = None
+    pattern: Pattern | None = None
+    """A regular expression each string value must match in full."""
 
     @model_validator(mode="after")
     def _consistent(self) -> PositionalSpec:
         if self.required and self.default is not None:
             raise ValueError(f"{self.name!r} is required and has a default; keep one of the two")
-        _default_problem(self.type, self.default)
+        _pattern_fits(self.type, self.pattern)
+        _default_problem(self.type, self.default, self.pattern)
         return self
 
 
@@ -246,6 +293,9 @@ class ToolSpec(_Spec):
     command: Annotated[tuple[str, ...], BeforeValidator(_command)] | None = None
     timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] = DEFAULT_TIMEOUT
     tags: list[str] = Field(default_factory=list)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    """Variables the command gets besides PATH, HOME and the locale; ``${NAME}`` in a value
+    is the host's variable, resolved on the host at each call and never shown."""
     schema_: SchemaSpec = Field(default_factory=SchemaSpec, alias="schema")
     recipes: Annotated[dict[RecipeName, RecipeSpec | None], Field(min_length=1)]
 
@@ -275,13 +325,15 @@ class ToolSpec(_Spec):
         return self
 
 
-def _parameters(schema: SchemaSpec) -> dict[str, ParameterType]:
-    types = {name: option.type for name, option in schema.options.items()}
-    types.update((p.name, p.type) for p in schema.positional)
-    return types
+def _parameters(schema: SchemaSpec) -> dict[str, OptionSpec | PositionalSpec]:
+    found: dict[str, OptionSpec | PositionalSpec] = dict(schema.options)
+    found.update((p.name, p) for p in schema.positional)
+    return found
 
 
-def _in_schema(where: str, name: str, schema: Mapping[str, ParameterType]) -> ParameterType:
+def _in_schema(
+    where: str, name: str, schema: Mapping[str, OptionSpec | PositionalSpec]
+) -> OptionSpec | PositionalSpec:
     if name not in schema:
         known = ", ".join(schema) or "none: the schema is empty"
         raise ValueError(
@@ -291,24 +343,26 @@ def _in_schema(where: str, name: str, schema: Mapping[str, ParameterType]) -> Pa
     return schema[name]
 
 
-def _check_recipe(where: str, recipe: RecipeSpec, schema: Mapping[str, ParameterType]) -> None:
+def _check_recipe(
+    where: str, recipe: RecipeSpec, schema: Mapping[str, OptionSpec | PositionalSpec]
+) -> None:
     for name, value in recipe.preset.items():
-        type_ = _in_schema(f"{where}.preset", name, schema)
+        parameter = _in_schema(f"{where}.preset", name, schema)
         problem = "is null; give a value or remove the entry" if value is None else None
-        problem = problem or value_problem(type_, value)
+        problem = problem or value_problem(parameter.type, value, parameter.pattern)
         if problem is not None:
             raise ValueError(f"{where}.preset value for {name!r} {problem}")
     for name, param in (recipe.params or {}).items():
-        type_ = _in_schema(f"{where}.params", name, schema)
+        parameter = _in_schema(f"{where}.params", name, schema)
         if param is None:
             continue
-        if param.type is not None and param.type != type_:
+        if param.type is not None and param.type != parameter.type:
             raise ValueError(
-                f"{where}.params.{name} has type {param.type!r} but the schema says {type_!r}; "
-                "leave `type` out to use the schema's"
+                f"{where}.params.{name} has type {param.type!r} but the schema says "
+                f"{parameter.type!r}; leave `type` out to use the schema's"
             )
         try:
-            _default_problem(type_, param.default)
+            _default_problem(parameter.type, param.default, parameter.pattern)
         except ValueError as exc:
             raise ValueError(f"{where}.params.{name}: {exc}") from None
 

@@ -9,8 +9,10 @@ characters (upstream defect 12).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import reprlib
 from typing import Annotated, Any, Literal, get_args
 
@@ -28,6 +30,7 @@ __all__ = [
     "PYTHON_TYPES",
     "ParameterType",
     "Stdin",
+    "python_type",
     "short_repr",
     "value_problem",
 ]
@@ -94,24 +97,55 @@ PYTHON_TYPES: dict[ParameterType, Any] = {
 }
 """The pydantic type of each parameter type, for argument models (strict mode)."""
 
-_ADAPTERS: dict[ParameterType, TypeAdapter[Any]] = {
-    kind: TypeAdapter(python_type, config=ConfigDict(strict=True))
-    for kind, python_type in PYTHON_TYPES.items()
-}
+
+def _matching(pattern: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) is None:
+            raise ValueError(
+                f"is {short_repr(value)}, which does not match the pattern {pattern!r} the "
+                "tool requires"
+            )
+        return value
+
+    return AfterValidator(check)
 
 
-def value_problem(type_: ParameterType, value: Any) -> str | None:
+@functools.cache
+def python_type(type_: ParameterType, pattern: str | None = None) -> Any:
+    """The pydantic type of a parameter: `PYTHON_TYPES`, with its pattern if it has one.
+
+    A pattern applies to the whole of a string, and to each string of an array; the JSON
+    Schema carries it too (anchored, as JSON Schema patterns are not).
+    """
+    if pattern is None:
+        return PYTHON_TYPES[type_]
+    schema = {"pattern": f"^(?:{pattern})$"}
+    text = Annotated[_Text, _matching(pattern), Field(json_schema_extra=schema)]
+    if type_ == "string":
+        return text
+    return Annotated[list[text | _Integer | _Finite], BeforeValidator(_tuple_as_list)]
+
+
+@functools.cache
+def _adapter(type_: ParameterType, pattern: str | None) -> TypeAdapter[Any]:
+    return TypeAdapter(python_type(type_, pattern), config=ConfigDict(strict=True))
+
+
+def value_problem(type_: ParameterType, value: Any, pattern: str | None = None) -> str | None:
     """Why `value` cannot be given to a parameter of `type_`, or None if it can.
 
     Args:
         type_: The parameter's type.
         value: A value that is not None (None means "absent" and is never checked).
+        pattern: A regular expression the parameter's strings must match in full.
 
     Returns:
         A phrase that completes "argument 'x' ...", or None.
     """
     try:
-        _ADAPTERS[type_].validate_python(value)
+        _adapter(type_, pattern).validate_python(value)
     except ValidationError as exc:
         return explain(type_, value, exc)
     return None

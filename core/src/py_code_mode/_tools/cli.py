@@ -15,6 +15,7 @@ timeout or a cancelled call kills everything it started, not only the direct chi
 from __future__ import annotations
 
 import os
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +122,8 @@ def _rejected(
             if parameter is None:  # `input`: its validator says what is wrong
                 problems[name] = error["msg"].removeprefix("Value error, ")
             else:
-                problems[name] = value_problem(parameter.type, given[name]) or error["msg"]
+                problem = value_problem(parameter.type, given[name], parameter.pattern)
+                problems[name] = problem or error["msg"]
     parts = []
     if unknown:
         parts.append(
@@ -211,6 +213,7 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
     """
     if cwd is not None and not cwd.is_dir():
         raise UsageError(f"Tool {tool.name!r} cannot run in {str(cwd)!r}: not a directory")
+    env, secrets = environment(tool)
     stdout, stderr = Bounded(head=MAX_STDOUT_BYTES), Bounded(tail=_STDERR_BYTES)
     command = Command(
         invocation.argv,
@@ -218,6 +221,7 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
         stderr=stderr,
         stdin=invocation.stdin,
         cwd=cwd,
+        env=env,
         timeout=tool.timeout,
     )
     try:
@@ -230,13 +234,52 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
             f"raise `timeout` in {tool.source} if it needs longer"
         )
     if command.returncode != 0:
-        raise ToolFailedError(_failure(tool, command.returncode, stderr, stdout))
+        raise ToolFailedError(_redact(_failure(tool, command.returncode, stderr, stdout), secrets))
     text = stdout.head.decode("utf-8", errors="replace")
     if stdout.dropped:
         text += (
             f"\n[py-code-mode: output truncated: the command wrote {stdout.total} bytes, "
             f"only the first {len(stdout.head)} are shown]"
         )
+    return _redact(text, secrets)
+
+
+BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE")
+"""Host variables every command gets: enough to find programs, a home and a locale."""
+
+
+def environment(tool: CLIToolDefinition) -> tuple[dict[str, str], list[str]]:
+    """The whole environment of one call, and the host values in it that must not show.
+
+    Never the host's whole environment: `BASE_ENV` from the host, then the definition's
+    `env`, whose ``${NAME}`` are the host's variables, resolved here, on the host, at each
+    call (so a rotated token is picked up).
+
+    Raises:
+        ToolFailedError: A variable the definition names is not set on the host.
+    """
+    env = {name: os.environ[name] for name in BASE_ENV if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    secrets: list[str] = []
+    for name, template in tool.env.items():
+        used = string.Template(template).get_identifiers()
+        absent = [variable for variable in used if variable not in os.environ]
+        if absent:
+            raise ToolFailedError(
+                f"Tool {tool.name!r} needs the host variable {absent[0]} (for {name} in its "
+                f"`env`), which is not set; set it where the session runs, or change "
+                f"{tool.source}"
+            )
+        env[name] = string.Template(template).substitute(os.environ)
+        secrets += [os.environ[variable] for variable in used]
+    return env, secrets
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    """`text` with each host value a definition passed replaced by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:  # shorter ones would garble ordinary text
+            text = text.replace(secret, "***")
     return text
 
 

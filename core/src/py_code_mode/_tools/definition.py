@@ -31,12 +31,12 @@ from py_code_mode._tools._spec import (
 )
 from py_code_mode._tools._values import (
     PARAMETER_TYPES,
-    PYTHON_TYPES,
     ParameterType,
     Stdin,
     short_repr,
     value_problem,
 )
+from py_code_mode._tools._values import python_type as value_type
 
 __all__ = [
     "CLIToolDefinition",
@@ -70,6 +70,7 @@ class Parameter:
         default: What the command itself does when the value is absent: documentation
             only, never rendered, so the command's own default stays in charge.
         flag: The rendered flag of an option (`-s`, `--max-time`); None for positionals.
+        pattern: A regular expression each string value must match in full, or None.
     """
 
     name: str
@@ -79,6 +80,7 @@ class Parameter:
     description: str
     default: Any
     flag: str | None
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class CLIToolDefinition:
         options: Options in render order.
         positionals: Positional arguments in render order.
         recipes: Recipes by name, in YAML order.
+        env: Variables the command gets besides the minimal ones, as templates whose
+            ``${NAME}`` is the host's variable, resolved at each call.
     """
 
     name: str
@@ -146,6 +150,7 @@ class CLIToolDefinition:
     options: tuple[Parameter, ...]
     positionals: tuple[Parameter, ...]
     recipes: Mapping[str, Recipe]
+    env: Mapping[str, str] = field(default_factory=dict)
     _models: dict[str | None, type[BaseModel]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -182,7 +187,7 @@ class CLIToolDefinition:
         for parameter in (*self.positionals, *self.options):
             param = advertised.get(parameter.name)
             description = (param.description if param else "") or parameter.description
-            python_type = PYTHON_TYPES[parameter.type]
+            python_type = value_type(parameter.type, parameter.pattern)
             if parameter.required and parameter.name not in given:
                 fields[parameter.name] = (python_type, Field(description=description))
             else:
@@ -268,6 +273,7 @@ def _compile(source: str, spec: ToolSpec) -> CLIToolDefinition:
             description=option.description,
             default=_freeze(option.default),
             flag=option.flag or (f"-{option.short}" if option.short else f"--{name}"),
+            pattern=option.pattern,
         )
         for name, option in spec.schema_.options.items()
     )
@@ -280,6 +286,7 @@ def _compile(source: str, spec: ToolSpec) -> CLIToolDefinition:
             description=p.description,
             default=_freeze(p.default),
             flag=None,
+            pattern=p.pattern,
         )
         for p in spec.schema_.positional
     )
@@ -296,6 +303,7 @@ def _compile(source: str, spec: ToolSpec) -> CLIToolDefinition:
             name: _compile_recipe(name, recipe or RecipeSpec())
             for name, recipe in spec.recipes.items()
         },
+        env=dict(spec.env),
     )
 
 
