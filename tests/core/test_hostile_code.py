@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 from py_code_mode import FileStorage, Session, SubprocessExecutor, Toolkit
 
+from tests.conftest import make_executor
+
 pytestmark = pytest.mark.anyio
 
+# Swallows every interrupt for a few seconds: long past any timeout and grace here, and
+# then it ends, so an abandoned in-process thread does not spin on for the whole suite.
 SWALLOWS_INTERRUPTS = """
 import time
-while True:
+end = time.monotonic() + 3
+while time.monotonic() < end:
     try:
         time.sleep(0.01)
     except KeyboardInterrupt:
@@ -96,13 +105,23 @@ async def test_the_worker_imports_only_the_standard_library(session: Session) ->
     assert result.value == []
 
 
+async def _join_abandoned_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "pcm-inprocess-abandoned":
+            await anyio.to_thread.run_sync(thread.join, 10)
+
+
 @pytest.mark.parametrize("executor_kind", ["inprocess"], indirect=True)
 async def test_in_process_runs_leave_the_host_stdout_as_it_was(session: Session) -> None:
-    import sys
-
+    await _join_abandoned_threads()  # earlier tests' threads, silenced while they run
     before = (sys.stdout, sys.stderr)
     await session.run("print('captured')")
-    await session.run(SWALLOWS_INTERRUPTS, timeout=0.2)
+    assert (sys.stdout, sys.stderr) == before
+    # An abandoned thread is silenced while it runs on, which needs the router in place;
+    # once it has finished, the host's own streams are back.
+    abandoned = await session.run(SWALLOWS_INTERRUPTS, timeout=0.2)
+    assert abandoned.timed_out
+    await _join_abandoned_threads()
     assert (sys.stdout, sys.stderr) == before
 
 
@@ -234,3 +253,85 @@ async def test_a_repr_that_never_returns_is_interrupted_and_the_session_survives
     result = await session.run(looping, timeout=0.5)
     assert result.timed_out and not result.state_lost, result
     assert (await session.run("survivor")).value == 1
+
+
+class _SlowFirstSave(FileStorage):
+    """A workspace whose first save of 'slow' takes a while, as a loaded disk can."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__(base)
+        self.slowed = False
+        self.landed = threading.Event()
+
+    def _save_artifact(self, info: Any, payload: bytes) -> None:
+        if info.name == "slow" and not self.slowed:
+            self.slowed = True
+            time.sleep(0.5)
+            super()._save_artifact(info, payload)
+            self.landed.set()
+            return
+        super()._save_artifact(info, payload)
+
+
+async def test_a_write_abandoned_by_a_timeout_never_lands_on_a_later_runs_data(
+    workspace: Path, executor_kind: str
+) -> None:
+    storage = _SlowFirstSave(workspace)
+    async with Session(storage=storage, executor=make_executor(executor_kind)) as session:
+        cut = await session.run("artifacts.save('slow', 'old')", timeout=0.1)
+        assert cut.timed_out, cut
+        later = await session.run("artifacts.save('slow', 'new')\nartifacts.load('slow')")
+        assert later.value == "new", later
+        with anyio.fail_after(10):
+            await anyio.to_thread.run_sync(storage.landed.wait)
+        assert await session.load_artifact("slow") == "new"  # the old write came first
+
+
+ABANDONING_HOST = r"""
+import asyncio, os, sys
+from py_code_mode import FileStorage, InProcessExecutor, Session
+
+# The code ignores its timeout, so its thread is abandoned and runs on, printing. After
+# each print it writes to a pipe, so the host knows it has printed that much more.
+CODE = (
+    "import os\n"
+    "while True:\n"
+    "    try:\n"
+    "        print('leaked line', flush=True)\n"
+    "        os.write(WRITE_FD, b'.')\n"
+    "    except KeyboardInterrupt:\n"
+    "        pass\n"
+)
+
+async def main():
+    read, write = os.pipe()
+    executor = InProcessExecutor(interrupt_grace=0.2)
+    async with Session(storage=FileStorage(sys.argv[1]), executor=executor) as session:
+        code = CODE.replace("WRITE_FD", str(write))
+        result = await session.run(code, timeout=0.2)
+        print("state lost:", result.state_lost, flush=True)
+        os.set_blocking(read, False)  # what it wrote before it was abandoned does not count
+        try:
+            while os.read(read, 65536):
+                pass
+        except BlockingIOError:
+            pass
+        os.set_blocking(read, True)
+        seen = 0
+        while seen < 50:  # the abandoned thread prints 50 more lines meanwhile
+            seen += len(os.read(read, 50))
+    print("host done", flush=True)
+    os._exit(0)  # the abandoned thread cannot be joined
+
+asyncio.run(main())
+"""
+
+
+async def test_an_abandoned_in_process_thread_prints_nowhere(workspace: Path) -> None:
+    with anyio.fail_after(60):
+        done = await anyio.run_process(
+            [sys.executable, "-c", ABANDONING_HOST, str(workspace)], check=False
+        )
+    out = done.stdout.decode()
+    assert "state lost: True" in out and "host done" in out, (out, done.stderr.decode())
+    assert "leaked line" not in out

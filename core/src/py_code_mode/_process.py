@@ -25,7 +25,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["Bounded", "Command", "Lines", "Sink", "describe_exit", "kill_group", "spawn"]
+from py_code_mode._runtime.lifeline import children, kill_tree
+
+__all__ = [
+    "Bounded",
+    "Command",
+    "Lines",
+    "Sink",
+    "children",
+    "describe_exit",
+    "kill_group",
+    "kill_tree",
+    "spawn",
+]
 
 _CHUNK = 64 * 1024
 

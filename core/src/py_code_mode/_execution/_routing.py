@@ -4,8 +4,8 @@
 router that sends each write to the sink of the writing thread, or to the original stream
 for every other thread. The router is in place only while some in-process run is active;
 the last run to finish puts the host's own streams back. A thread abandoned after a
-timeout stops counting at once, so the host's streams come back even while it spins on;
-whatever it prints after that reaches the host's console.
+timeout is silenced: what it prints goes nowhere, never to the host's console, and the
+router stays in place until that thread finishes its code (if it ever does).
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ class _RoutedStream:
         return getattr(self._original, name)
 
 
+def _discard(stream: Literal["stdout", "stderr"], text: str) -> None:
+    """The sink of a silenced thread."""
+
+
 class OutputRouter:
     """Installs the routing streams while at least one capture is active."""
 
@@ -65,6 +69,12 @@ class OutputRouter:
         finally:
             self.release(ident)
 
+    def silence(self, ident: int | None) -> None:
+        """Discard a thread's writes from now on (one abandoned after a timeout)."""
+        with self._lock:
+            if ident is not None and ident in self._sinks:
+                self._sinks[ident] = _discard
+
     def release(self, ident: int | None) -> None:
         """Stop capturing for a thread (also one that was abandoned and still runs)."""
         with self._lock:
@@ -73,7 +83,14 @@ class OutputRouter:
 
     @classmethod
     def _install(cls) -> None:
-        if cls._installed is None:
+        installed = cls._installed
+        if installed is not None and (
+            sys.stdout is not installed[2] or sys.stderr is not installed[3]
+        ):
+            # Someone swapped the streams since (a test runner, a notebook, the host): our
+            # routers are no longer in place, so route the streams that are.
+            installed = cls._installed = None
+        if installed is None:
             out = _RoutedStream(sys.stdout, "stdout", cls._sinks)
             err = _RoutedStream(sys.stderr, "stderr", cls._sinks)
             cls._installed = (sys.stdout, sys.stderr, out, err)

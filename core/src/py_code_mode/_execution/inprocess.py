@@ -1,5 +1,10 @@
 """Run agent code in the host process, on a thread of its own, with the same runtime.
 
+This executor isolates nothing. Agent code runs with the host's memory, files, network,
+environment and privileges; it can read the host's secrets, change its objects and end the
+process. Use it for code you would run yourself (tests, notebooks, trusted pipelines), and
+`SubprocessExecutor` (or the sandbox) for code an agent wrote.
+
 Namespace requests are direct calls onto the host's event loop instead of frames on a pipe,
 but they go through the same handler with the same copying of data, so behaviour matches
 the subprocess executor. Agent code never runs on the host's loop thread, so a blocking
@@ -7,15 +12,18 @@ namespace call in agent code can never stall the loop that answers it.
 
 A timeout raises KeyboardInterrupt asynchronously in the agent's thread. Code that swallows
 it is abandoned (a thread cannot be killed) and a fresh thread with fresh variables takes
-over; the result says so. Output is captured per thread while a run is in progress, and
-the host's `sys.stdout`/`sys.stderr` are restored as soon as no run is active. Output that
-bypasses `sys.stdout` (child processes, `os.write(1, ...)`) is not captured in-process.
+over; the result says so; whatever the abandoned thread prints from then on is discarded,
+and the requests it had made are cancelled. Output is captured per thread while a run is in
+progress, and the host's `sys.stdout`/`sys.stderr` are restored as soon as no run is
+active. Output that bypasses `sys.stdout` (child processes, `os.write(1, ...)`, threads the
+code starts) is not captured in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import ctypes
 import queue
 import threading
@@ -45,8 +53,15 @@ class DirectChannel:
     def __init__(self, handler: RequestHandler, loop: asyncio.AbstractEventLoop) -> None:
         self._handler = handler
         self._loop = loop
+        self.run_thread: int | None = None
+        """The agent thread: its requests are the run's own, abandoned with a timed-out run."""
+        self._run_requests: set[asyncio.Task[Any]] = set()
 
-    async def _answer(self, verb: str, args: dict[str, Any]) -> Any:
+    async def _answer(self, verb: str, args: dict[str, Any], of_run: bool) -> Any:
+        task = asyncio.current_task()
+        if of_run and task is not None:
+            self._run_requests.add(task)
+            task.add_done_callback(self._run_requests.discard)
         try:
             return protocol.roundtrip(await self._handler(verb, args))
         except CodeModeError as exc:
@@ -58,7 +73,20 @@ class DirectChannel:
 
     def _submit(self, verb: str, args: dict[str, Any]) -> concurrent.futures.Future[Any]:
         copied = protocol.roundtrip(args)
-        return asyncio.run_coroutine_threadsafe(self._answer(verb, copied), self._loop)
+        of_run = threading.get_ident() == self.run_thread
+        return asyncio.run_coroutine_threadsafe(self._answer(verb, copied, of_run), self._loop)
+
+    async def abandon_run_requests(self, within: float) -> None:
+        """Cancel the run's own requests and wait (up to `within`) until they have stopped.
+
+        As with a worker process: a write the host had begun must land before the next run.
+        """
+        tasks = set(self._run_requests)
+        for task in tasks:
+            if not task.cancelling():  # the agent thread may have cancelled it already
+                task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=within)
 
     def request(self, verb: str, args: dict[str, Any]) -> Any:
         """Block the agent thread (never the loop) until the host answers."""
@@ -97,7 +125,10 @@ class _Job:
 
     def settle(self, outcome: dict[str, Any]) -> None:
         """From the agent thread: hand the outcome to the loop (one wake-up, no wrappers)."""
-        self.loop.call_soon_threadsafe(_set_if_pending, self.future, outcome)
+        # An abandoned thread may finish after its session's loop has closed: nobody
+        # waits for that outcome any more.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(_set_if_pending, self.future, outcome)
 
 
 def _set_if_pending(future: asyncio.Future[dict[str, Any]], outcome: dict[str, Any]) -> None:
@@ -108,9 +139,10 @@ def _set_if_pending(future: asyncio.Future[dict[str, Any]], outcome: dict[str, A
 class _AgentThread:
     """One thread, one engine: the in-process equivalent of a worker process."""
 
-    def __init__(self, engine: Engine, router: OutputRouter) -> None:
+    def __init__(self, engine: Engine, router: OutputRouter, channel: DirectChannel) -> None:
         self._engine = engine
         self._router = router
+        self.channel = channel
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._running = threading.Lock()
         self._busy = False
@@ -157,7 +189,7 @@ class _AgentThread:
 
 
 class InProcessExecutor:
-    """Runs agent code in this process: fastest, least isolated.
+    """Runs agent code in this process: fastest, and it isolates nothing (see the module).
 
     Args:
         output_limit: Bytes of stdout and of stderr kept per run.
@@ -194,7 +226,7 @@ class InProcessExecutor:
     def _new_agent(self) -> _AgentThread:
         assert self._context is not None and self._loop is not None
         channel = DirectChannel(self._context.handler, self._loop)
-        return _AgentThread(
+        agent = _AgentThread(
             Engine(
                 build_namespaces(
                     channel,
@@ -204,7 +236,10 @@ class InProcessExecutor:
                 )
             ),
             self._router,
+            channel,
         )
+        channel.run_thread = agent.thread.ident
+        return agent
 
     async def run(
         self,
@@ -252,7 +287,11 @@ class InProcessExecutor:
             agent.interrupt()  # nobody waits for this run any more: stop it
             raise
         except InterruptIgnored:
-            self._router.release(agent.thread.ident)
+            # The thread runs on (it cannot be killed); what it prints from now on goes
+            # nowhere, not to the host's console or to this run's caller.
+            self._router.silence(agent.thread.ident)
+            agent.thread.name = "pcm-inprocess-abandoned"
+            await agent.channel.abandon_run_requests(self._grace)
             agent.stop()
             self._agent = self._new_agent()
             return {
@@ -265,7 +304,10 @@ class InProcessExecutor:
             }
         finally:
             deadline.cancel()
-        return timed_out_outcome(outcome, timeout) if deadline.expired else outcome
+        if not deadline.expired:
+            return outcome
+        await agent.channel.abandon_run_requests(self._grace)
+        return timed_out_outcome(outcome, timeout)
 
     async def reset(self) -> None:
         """Forget the code's variables."""

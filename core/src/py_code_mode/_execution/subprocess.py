@@ -27,7 +27,7 @@ import py_code_mode
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
-from py_code_mode._process import describe_exit, kill_group, spawn
+from py_code_mode._process import describe_exit, kill_group, kill_tree, spawn
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime import protocol
 from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
@@ -112,7 +112,7 @@ class _Worker:
         try:
             argv = [python, "-I", "-c", _BOOTSTRAP, str(child_read), str(child_write)]
             argv += [json.dumps(list(context.import_paths)), json.dumps(list(context.operations))]
-            argv.append(str(max_frame_bytes))
+            argv += [str(max_frame_bytes), str(os.getpid())]
             process = await spawn(
                 argv,
                 stdout=out_write,
@@ -244,7 +244,7 @@ class _Worker:
             "worker %d broke the channel protocol (%s); stopping it", self.process.pid, reason
         )
         self.violation = reason
-        kill_group(self.process.pid)
+        self._kill_everything()
         self._channel_closed()
 
     def _channel_closed(self) -> None:
@@ -316,33 +316,55 @@ class _Worker:
         self._write(protocol.dumps({**command, "id": self._ids}))
         return future
 
-    def cancel_requests(self, *, run_only: bool = False) -> None:
-        """Abandon host work for requests whose caller has stopped waiting.
+    def cancel_requests(self, *, run_only: bool = False) -> set[asyncio.Task[None]]:
+        """Abandon host work for requests whose caller has stopped waiting; return it.
 
         `run_only`: only those of the run's own thread (the one a timeout interrupted);
         threads of agent code that outlive the run keep getting answers.
         """
-        for task in list(self._run_requests if run_only else self._requests):
+        tasks = set(self._run_requests if run_only else self._requests)
+        for task in tasks:
             task.cancel()
+        return tasks
+
+    async def abandon_run_requests(self, within: float) -> None:
+        """Cancel the run's own requests and wait (up to `within`) until they have stopped.
+
+        Waiting matters: a write the host had begun (a storage thread cannot be stopped)
+        must land before the next run starts, or it could overwrite that run's data.
+        """
+        tasks = self.cancel_requests(run_only=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=within)
 
     def interrupt(self) -> None:
         """SIGINT to the worker's process group: KeyboardInterrupt in agent code."""
         kill_group(self.process.pid, signal.SIGINT)
 
+    def _kill_everything(self) -> None:
+        # The tree: what moved to a session of its own, or was adopted after a double
+        # fork; the group: anything /proc could not show.
+        kill_tree(self.process.pid)
+        kill_group(self.process.pid)
+
     async def kill(self) -> None:
         """Kill the worker and everything it started; wait until it is gone."""
         self.alive = False
-        kill_group(self.process.pid)
+        self._kill_everything()
         await self._shutdown()
 
-    async def close(self) -> None:
-        """Close the channel (the worker exits by itself), then make sure it is gone."""
+    async def close(self, grace: float) -> None:
+        """Close the channel (the worker ends what it started and exits), then make sure.
+
+        An idle worker is gone in milliseconds; one that does not leave within `grace`
+        seconds is killed with everything below it.
+        """
         self.alive = False
         self._channel_closed()
         try:
-            await asyncio.wait_for(self.process.wait(), 2.0)
+            await asyncio.wait_for(asyncio.shield(self.process.wait()), grace)
         except TimeoutError:
-            kill_group(self.process.pid)
+            self._kill_everything()
         await self._shutdown()
 
     async def _shutdown(self) -> None:
@@ -405,6 +427,8 @@ class SubprocessExecutor:
         self._worker: _Worker | None = None
         self._spare: asyncio.Task[_Worker] | None = None
         self._lost: str | None = None  # why the last worker ended between runs, if it did
+        self._closing = False
+        self._abandoning: asyncio.Task[None] | None = None  # a cancelled run being stopped
         self._lock = asyncio.Lock()
 
     async def start(self, context: WorkerContext) -> None:
@@ -419,12 +443,16 @@ class SubprocessExecutor:
         return await _Worker.spawn(self._python, self._context, self._env, self._max_frame_bytes)
 
     def _prepare_spare(self) -> None:
-        if self._warm_spare and self._spare is None:
+        if self._warm_spare and self._spare is None and not self._closing:
             self._spare = asyncio.create_task(self._spawn())
 
-    async def _replace_worker(self) -> _Worker:
+    async def _replace_worker(self) -> _Worker | None:
+        """Kill the worker and put the spare (or a new one) in its place; none once closing."""
         if self._worker is not None:
             await self._worker.kill()
+        if self._closing:
+            self._worker = None
+            return None
         spare, self._spare = self._spare, None
         worker: _Worker | None = None
         if spare is not None:
@@ -441,12 +469,17 @@ class SubprocessExecutor:
     async def _current(self) -> _Worker:
         if self._context is None:
             raise UsageError("the executor has not been started; use `async with Session(...)`")
+        await self._settle_abandoned()
+        if self._closing:
+            raise UsageError("this executor has been closed; create a new session")
         if self._worker is not None and not self._worker.alive:
             # It ended between runs (agent code's threads can end it, or break the
             # protocol): the next result says so, since the variables went with it.
             self._lost = self._worker.end_reason()
         if self._worker is None or not self._worker.alive:
-            return await self._replace_worker()
+            worker = await self._replace_worker()
+            assert worker is not None  # not closing, checked above
+            return worker
         return self._worker
 
     async def run(
@@ -470,13 +503,20 @@ class SubprocessExecutor:
                 outcome = await self._await_outcome(worker, future, timeout)
                 # The spare starts once the session is in use, not while it is starting.
                 self._prepare_spare()
+            except asyncio.CancelledError:
+                # Nobody waits for this run any more. Stop the code as a timeout would, and
+                # kill it if it will not stop: never leave code running unattended. A task
+                # of its own, since the caller is gone; the next user of the worker waits
+                # for it (`_current`).
+                self._abandoning = asyncio.create_task(self._abandon(worker, future))
+                raise
             except BaseException:
-                await self._replace_worker()  # cancelled mid-run: never leave code running
+                await self._replace_worker()
                 raise
             if outcome.get("timed_out"):
                 # Host work for the interrupted code is abandoned with it; requests of other
                 # threads of agent code are still answered, as after a run that ended well.
-                worker.cancel_requests(run_only=True)
+                await worker.abandon_run_requests(self._grace)
             stdout, stderr = finish_outputs(worker.stdout, worker.stderr)
             elapsed = (time.perf_counter() - started) * 1000
             lost, self._lost = self._lost, None
@@ -490,12 +530,33 @@ class SubprocessExecutor:
                 outcome, stdout=stdout, stderr=stderr, execution_time_ms=elapsed
             )
 
+    async def _settle_abandoned(self) -> None:
+        abandoning, self._abandoning = self._abandoning, None
+        if abandoning is not None:
+            await abandoning
+
+    async def _abandon(self, worker: _Worker, future: asyncio.Future[dict[str, Any]]) -> None:
+        """Interrupt a run nobody waits for; kill its worker if it is still busy after grace.
+
+        A run that stops when interrupted keeps its worker and the session's variables.
+        """
+        worker.interrupt()
+        try:
+            await asyncio.wait_for(asyncio.shield(future), self._grace)
+        except (TimeoutError, WorkerLostError):
+            await self._replace_worker()
+        else:
+            await worker.abandon_run_requests(self._grace)
+            finish_outputs(worker.stdout, worker.stderr)  # this run's output has no reader
+
     async def _await_outcome(
         self, worker: _Worker, future: asyncio.Future[dict[str, Any]], timeout: float | None
     ) -> dict[str, Any]:
         deadline = Deadline(future, timeout, self._grace, worker.interrupt)
         try:
-            outcome = await future
+            # Shielded: a caller that stops waiting must not cancel the run's own future,
+            # which the worker still settles, and which `_abandon` waits on.
+            outcome = await asyncio.shield(future)
         except InterruptIgnored:
             await self._replace_worker()
             return {
@@ -529,17 +590,37 @@ class SubprocessExecutor:
                 await self._replace_worker()
 
     async def close(self) -> None:
-        """Stop the worker and the spare."""
-        async with self._lock:
+        """Stop the worker and the spare, and everything the code started.
+
+        A run in progress, with or without a timeout, is interrupted; if it has not ended
+        within the grace period its worker is killed. Either way `close` returns within
+        about the grace period.
+        """
+        self._closing = True
+        if self._lock.locked():
+            if self._worker is not None:
+                self._worker.interrupt()
+            try:
+                await asyncio.wait_for(self._lock.acquire(), self._grace)
+            except TimeoutError:
+                if self._worker is not None:
+                    await self._worker.kill()  # the run hears WorkerLostError and ends
+                await self._lock.acquire()
+        else:
+            await self._lock.acquire()
+        try:
+            await self._settle_abandoned()  # ends within the grace period too
             spare, self._spare = self._spare, None
             if spare is not None:
                 if not spare.done():
                     spare.cancel()
                 with contextlib.suppress(asyncio.CancelledError, WorkerLostError):
-                    await (await spare).close()
+                    await (await spare).close(self._grace)
             if self._worker is not None:
-                await self._worker.close()
+                await self._worker.close(self._grace)
                 self._worker = None
+        finally:
+            self._lock.release()
 
 
 def _stream_callback(on_output: OutputCallback, name: str) -> Any:

@@ -1,9 +1,10 @@
 """The subprocess worker: runs agent code on its main thread, asks the host for the rest.
 
 Started by `SubprocessExecutor` as
-``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON MAX_FRAME_BYTES``:
-the specs of the namespace methods (`py_code_mode._operations.operation_specs`), and the
-largest frame the host accepts.
+``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON MAX_FRAME_BYTES
+HOST_PID``: the specs of the namespace methods (`py_code_mode._operations.operation_specs`),
+the largest frame the host accepts, and the host, which the worker does not outlive
+(`lifeline`).
 The channel is the two inherited descriptors; stdin is closed and stdout/stderr belong to
 agent code and whatever it spawns. The engine flushes both before the result is sent, so the
 host finds a run's whole output in the pipes when the result arrives.
@@ -17,7 +18,7 @@ import _signal  # type: ignore[import-not-found]  # not `signal`: its enums cost
 import os
 import sys
 
-from py_code_mode._runtime import jsoncodec, protocol
+from py_code_mode._runtime import jsoncodec, lifeline, protocol
 from py_code_mode._runtime.channel import PipeChannel
 from py_code_mode._runtime.engine import Engine
 from py_code_mode._runtime.namespaces import add_import_paths, build_namespaces
@@ -90,13 +91,16 @@ def main(argv: list[str]) -> None:
     """Entry point: wire the channel, the namespaces and the engine, then serve."""
     read_fd, write_fd, max_frame_bytes = int(argv[0]), int(argv[1]), int(argv[4])
     paths, operations = jsoncodec.loads(argv[2]), jsoncodec.loads(argv[3])
+    lifeline.bind_to_host(int(argv[5]))
     add_import_paths(paths)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = PipeChannel(read_fd, write_fd, max_frame_bytes)
     engine = Engine(build_namespaces(channel, paths, operations))
     serve(channel, engine)
-    # The host has gone: nobody will ever read our results. Leave at once, even if agent
-    # code has started non-daemon threads.
+    # The host has closed the session: nothing agent code started may outlive it, and
+    # nobody will read our results. Leave at once, even if agent code has started
+    # non-daemon threads.
+    lifeline.kill_tree(os.getpid(), spare_root=True)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -19,6 +19,7 @@ whose TTL has passed is removed lazily, by the next read or listing that meets i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -211,8 +212,17 @@ class FileStorage:
             yield
 
     async def _io(self, func: Callable[..., T], *args: Any) -> T:
+        work = asyncio.ensure_future(asyncio.to_thread(func, *args))
         try:
-            return await asyncio.to_thread(func, *args)
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # A thread cannot be stopped: a write that has begun lands. Say "cancelled"
+            # only once it has, so nothing that comes after can be overwritten by it;
+            # a second cancellation must not cut this short either.
+            while not work.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([work])
+            raise
         except OSError as exc:
             raise StorageError(f"{self!r}: {exc}") from exc
 
