@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import NoReturn
 
+import anyio
 import pytest
 
 
@@ -58,3 +59,15 @@ def build_wheel(
             # A fixed date keeps the wheel byte-identical from run to run.
             archive.writestr(zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0)), data)
     return wheel
+
+
+async def exited(pid: int) -> None:
+    """Return once `pid` has exited (a pidfd turns readable then); bound it with fail_after."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return  # exited and reaped already
+    try:
+        await anyio.wait_readable(pidfd)
+    finally:
+        os.close(pidfd)

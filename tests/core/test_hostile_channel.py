@@ -7,7 +7,6 @@ have no timeout: only the host's checks can end them.
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 import anyio
 import pytest
 from py_code_mode import FileStorage, Session, SubprocessExecutor
+
+from tests._support import exited
 
 pytestmark = pytest.mark.anyio
 
@@ -91,22 +92,11 @@ async def test_a_forged_result_written_between_runs_never_becomes_a_later_runs_v
     )
     worker = (await session.run(code)).value
     with anyio.fail_after(WAIT):
-        await _exited(worker)  # the host ends a worker that breaks the protocol
+        await exited(worker)  # the host ends a worker that breaks the protocol
         second = await session.run("'second'")
     assert (second.error, second.value) == (None, "second")
     assert second.state_lost  # the fresh worker has none of the old variables, and says so
     assert "broke the channel protocol" in second.stderr
-
-
-async def _exited(pid: int) -> None:
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    try:
-        await anyio.wait_readable(pidfd)
-    finally:
-        os.close(pidfd)
 
 
 async def test_a_value_larger_than_a_frame_is_an_error_and_the_session_survives(

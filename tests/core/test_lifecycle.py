@@ -19,22 +19,12 @@ import anyio
 import pytest
 from py_code_mode import FileStorage, Session, SubprocessExecutor
 
+from tests._support import exited
+
 pytestmark = pytest.mark.anyio
 
 GRACE = 1.0
 WAIT = 20
-
-
-async def gone(pid: int) -> None:
-    """Return once `pid` has exited (a pidfd turns readable then); bounded by the caller."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    try:
-        await anyio.wait_readable(pidfd)
-    finally:
-        os.close(pidfd)
 
 
 def alive(pid: int) -> bool:
@@ -81,7 +71,7 @@ async def test_nothing_agent_code_started_outlives_close(workspace: Path) -> Non
         worker = (await session.run("os.getpid()")).value
     with anyio.fail_after(WAIT):
         for pid in [*started, worker]:
-            await gone(pid)
+            await exited(pid)
 
 
 HOST = """
@@ -107,7 +97,7 @@ async def test_the_worker_dies_with_its_host(workspace: Path) -> None:
             host.send_signal(signal.SIGKILL)  # no cleanup of any kind runs in the host
             host.wait()
             with anyio.fail_after(WAIT):
-                await gone(worker)
+                await exited(worker)
         finally:
             host.kill()
 

@@ -19,7 +19,7 @@ from py_code_mode import _process
 from py_code_mode._tools import ToolRegistry, cli
 from py_code_mode.errors import ToolArgumentError, ToolDefinitionError, ToolFailedError, UsageError
 
-from tests._support import missing, require_binary
+from tests._support import exited, missing, require_binary
 
 pytestmark = pytest.mark.anyio
 
@@ -466,14 +466,7 @@ async def test_a_cwd_that_is_not_a_directory_is_a_usage_error(
 async def wait_until_gone(pids: list[int]) -> None:
     """Return once every pid has exited; a killed process exits soon after the signal."""
     for pid in pids:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue  # exited and reaped already
-        try:
-            await anyio.wait_readable(pidfd)  # a pidfd turns readable when the process exits
-        finally:
-            os.close(pidfd)
+        await exited(pid)
 
 
 # Starts a grandchild, reports both pids to argv[1] (a file or a FIFO), then hangs.
