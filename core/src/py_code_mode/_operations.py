@@ -48,7 +48,6 @@ __all__ = [
     "by_verb",
     "operation_specs",
     "operations",
-    "problems",
     "rejection",
 ]
 
@@ -279,10 +278,10 @@ def rejection(exc: ValidationError, where: str) -> CodeModeError:
         cause = error.get("ctx", {}).get("error")
         if isinstance(cause, CodeModeError):
             return cause
-    return InputError(f"Invalid arguments for {where}: {problems(exc)}")
+    return InputError(f"Invalid arguments for {where}: {_problems(exc)}")
 
 
-def problems(exc: ValidationError) -> str:
+def _problems(exc: ValidationError) -> str:
     """Each rejected argument and why, as ``name: reason; other: reason``."""
     parts = []
     for error in exc.errors(include_url=False):

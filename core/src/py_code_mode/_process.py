@@ -25,14 +25,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from py_code_mode._runtime.lifeline import children, kill_tree
+from py_code_mode._runtime.lifeline import kill_tree
 
 __all__ = [
     "Bounded",
     "Command",
     "Lines",
     "Sink",
-    "children",
     "describe_exit",
     "kill_group",
     "kill_tree",

@@ -147,11 +147,11 @@ def value_problem(type_: ParameterType, value: Any, pattern: str | None = None) 
     try:
         _adapter(type_, pattern).validate_python(value)
     except ValidationError as exc:
-        return explain(type_, value, exc)
+        return _explain(type_, value, exc)
     return None
 
 
-def explain(type_: ParameterType, value: Any, exc: ValidationError) -> str:
+def _explain(type_: ParameterType, value: Any, exc: ValidationError) -> str:
     """The phrase for a value its type rejected: our own words where a check gave them."""
     for error in exc.errors(include_url=False, include_input=False):
         cause = error.get("ctx", {}).get("error")

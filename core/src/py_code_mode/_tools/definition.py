@@ -200,7 +200,8 @@ class CLIToolDefinition:
                     Field(default=None, description=description, json_schema_extra=extra),
                 )
         fields[INPUT_ARGUMENT] = (Stdin | None, None)
-        title = "".join(part.title() for part in (self.name, key_of(recipe), "Arguments"))
+        recipe_name = recipe.name if recipe is not None else ""
+        title = "".join(part.title() for part in (self.name, recipe_name, "Arguments"))
         model: type[BaseModel] = create_model(
             title, __config__=ConfigDict(extra="forbid", strict=True), **fields
         )
@@ -215,11 +216,6 @@ class CLIToolDefinition:
         """
         tidied: dict[str, Any] = _tidy(self.arguments_model(recipe).model_json_schema())
         return tidied
-
-
-def key_of(recipe: Recipe | None) -> str:
-    """The recipe's name, or "" for the tool's raw schema."""
-    return recipe.name if recipe is not None else ""
 
 
 def _tidy(schema: Any) -> Any:
