@@ -28,13 +28,14 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import ToolsListChanged
-from py_code_mode import FileStorage, InProcessExecutor, Session
+from py_code_mode import FileStorage, InProcessExecutor, Session, ToolkitOptions
 from py_code_mode._result import ExecutionResult
 from py_code_mode._toolkit import TOOL_NAMES, Toolkit
 from py_code_mode_mcp import create_server
+from py_code_mode_mcp._sessions import SessionPool
 from py_code_mode_mcp.cli import TOKEN_ENV
 
-from tests._support import require_binary
+from tests._support import exited, require_binary
 
 pytestmark = pytest.mark.anyio
 
@@ -75,16 +76,22 @@ def env_without_token(**extra: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def http_server(
-    workspace: Path, *args: str, env: Mapping[str, str] | None = None
+    workspace: Path, *args: str, token: str | None = None, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[str]:
-    """Start the console script on a free loopback port; yield its URL; always stop it."""
+    """Start the console script on a free loopback port; yield its URL; always stop it.
+
+    `token` goes to the server the recommended way, in its environment.
+    """
     command = [str(SCRIPT), "--base", str(workspace), "--http", "127.0.0.1:0", *args]
+    environment = dict(env if env is not None else env_without_token())
+    if token is not None:
+        environment[TOKEN_ENV] = token
     process = await anyio.open_process(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=dict(env if env is not None else env_without_token()),
+        env=environment,
     )
     assert process.stderr is not None
     log = bytearray()
@@ -120,9 +127,17 @@ async def http_server(
 
 
 @asynccontextmanager
-async def http_client(url: str, token: str | None = None, **client: Any) -> AsyncIterator[Client]:
+async def http_client(
+    url: str, token: str | None = None, seen: dict[str, str] | None = None, **client: Any
+) -> AsyncIterator[Client]:
+    """An MCP client over HTTP; `seen` collects the headers of the server's responses."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with httpx2.AsyncClient(headers=headers) as http:
+
+    async def record(response: httpx2.Response) -> None:
+        if seen is not None:
+            seen.update(response.headers)
+
+    async with httpx2.AsyncClient(headers=headers, event_hooks={"response": [record]}) as http:
         with anyio.fail_after(WAIT):
             async with Client(streamable_http_client(url, http_client=http), **client) as connected:
                 yield connected
@@ -150,6 +165,22 @@ def test_the_public_names_are_exactly_these() -> None:
 def test_create_server_wants_a_session_factory(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="callable that returns a py_code_mode.Session"):
         create_server(Session.from_base(tmp_path))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"max_sessions": 0}, "max_sessions must be a positive whole number or None"),
+        ({"max_sessions": True}, "max_sessions must be a positive whole number or None"),
+        ({"idle_timeout": 0}, "idle_timeout must be a positive number of seconds or None"),
+        ({"idle_timeout": float("inf")}, "idle_timeout must be a positive number"),
+    ],
+)
+def test_create_server_refuses_bad_limits(
+    tmp_path: Path, limits: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        create_server(lambda: Session.from_base(tmp_path), **limits)
 
 
 # --- stdio -------------------------------------------------------------------------------
@@ -425,7 +456,7 @@ async def test_an_unexpected_exception_is_an_error_result(workspace: Path) -> No
 
 
 async def test_http_with_the_token_serves_the_tools(workspace: Path) -> None:
-    async with http_server(workspace, "--token", "s3cret") as url:
+    async with http_server(workspace, token="s3cret") as url:
         assert url.startswith("http://127.0.0.1:")
         async with http_client(url, "s3cret") as client:
             names = tuple(tool.name for tool in (await client.list_tools()).tools)
@@ -444,11 +475,39 @@ async def test_http_takes_the_token_from_the_environment(workspace: Path) -> Non
     assert text(result) == "2"
 
 
+async def test_http_takes_the_token_from_a_file(tmp_path: Path, workspace: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("from-a-file\n")  # the trailing newline of `echo` is not part of it
+    async with http_server(workspace, "--token-file", str(secret)) as url:
+        async with http_client(url, "from-a-file") as client:
+            result = await client.call_tool("run_code", {"code": "1 + 1"})
+    assert text(result) == "2"
+
+
+async def test_agent_code_finds_no_token_in_the_servers_command_line_or_environment(
+    tmp_path: Path, workspace: Path
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("do-not-leak-me")
+    look = (
+        "import os\n"
+        "server = os.getppid()\n"
+        "seen = open(f'/proc/{server}/cmdline', 'rb').read()\n"
+        "seen += open(f'/proc/{server}/environ', 'rb').read()\n"
+        "seen += repr(dict(os.environ)).encode()\n"
+        "b'do-not-leak-me' in seen, len(seen) > 0"
+    )
+    async with http_server(workspace, "--token-file", str(secret)) as url:
+        async with http_client(url, "do-not-leak-me", mode="legacy") as client:
+            result = await client.call_tool("run_code", {"code": look})
+    assert (result.is_error, text(result)) == (False, "(False, True)")
+
+
 @pytest.mark.parametrize("token", [None, "wrong"], ids=["no-token", "wrong-token"])
 async def test_http_without_the_right_token_is_401(workspace: Path, token: str | None) -> None:
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with http_server(workspace, "--token", "s3cret") as url:
+    async with http_server(workspace, token="s3cret") as url:
         async with httpx2.AsyncClient() as http:
             with anyio.fail_after(WAIT):
                 response = await http.post(url, json=ping, headers=headers)
@@ -484,9 +543,173 @@ def test_insecure_no_auth_is_refused_off_loopback(workspace: Path, host: str) ->
 def test_a_port_in_use_is_a_clear_failure(workspace: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        done = run_cli("--base", str(workspace), "--http", f"127.0.0.1:{port}", "--token", "t")
+        done = run_cli(
+            "--base", str(workspace), "--http", f"127.0.0.1:{port}",
+            env=env_without_token(**{TOKEN_ENV: "t"}),
+        )  # fmt: skip
     assert done.returncode == 1
     assert "cannot serve" in done.stderr and "in use" in done.stderr
+
+
+# --- one Python session per MCP session ------------------------------------------------
+
+PID = "import os\nos.getpid()"
+
+
+async def worker_pid(client: Client) -> int:
+    result = await client.call_tool("run_code", {"code": PID})
+    assert not result.is_error, text(result)
+    return int(text(result))
+
+
+async def test_http_clients_never_see_each_others_variables(workspace: Path) -> None:
+    async with http_server(workspace, token="t") as url:
+        async with (
+            http_client(url, "t", mode="legacy") as alice,
+            http_client(url, "t", mode="legacy") as bob,
+        ):
+            await alice.call_tool("run_code", {"code": "secret = 'alice'"})
+            peek = await bob.call_tool("run_code", {"code": "secret"})
+            await bob.call_tool("run_code", {"code": "secret = 'bob'"})
+            mine = await alice.call_tool("run_code", {"code": "secret"})
+            pids = {await worker_pid(alice), await worker_pid(bob)}
+        async with http_client(url, "t") as modern:  # 2026-07-28: no MCP session at all
+            stranger = await modern.call_tool("run_code", {"code": "secret"})
+    assert peek.is_error and "NameError" in text(peek)
+    assert (mine.is_error, text(mine)) == (False, "alice")
+    assert len(pids) == 2
+    assert stranger.is_error and "NameError" in text(stranger)
+
+
+async def test_a_sessionless_request_cannot_borrow_another_clients_session(
+    workspace: Path,
+) -> None:
+    # A 2026-07-28 request skips the SDK's session checks, so an Mcp-Session-Id on it
+    # proves nothing: it must not reach the session that id names.
+    call = {
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {
+            "name": "run_code", "arguments": {"code": "secret"},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        },
+    }  # fmt: skip
+    seen: dict[str, str] = {}
+    async with http_server(workspace, token="t") as url:
+        async with http_client(url, "t", mode="legacy", seen=seen) as victim:
+            await victim.call_tool("run_code", {"code": "secret = 'victim'"})
+            session_id = seen["mcp-session-id"]
+            async with httpx2.AsyncClient() as http:
+                headers = {
+                    "Authorization": "Bearer t",
+                    "Accept": "application/json, text/event-stream",
+                    "MCP-Protocol-Version": "2026-07-28",
+                    "Mcp-Method": "tools/call",
+                    "Mcp-Name": "run_code",
+                    "Mcp-Session-Id": session_id,
+                }
+                with anyio.fail_after(WAIT):
+                    response = await http.post(url, json=call, headers=headers)
+    assert "victim" not in response.text
+    assert "NameError" in response.text, response.text
+
+
+async def test_the_skill_and_artifact_library_stays_shared(workspace: Path) -> None:
+    create = {"name": "double", "source": DOUBLE, "description": "Double a number"}
+    async with http_server(workspace, token="t") as url:
+        async with (
+            http_client(url, "t", mode="legacy") as alice,
+            http_client(url, "t", mode="legacy") as bob,
+        ):
+            await alice.call_tool("create_skill", create)
+            await alice.call_tool("run_code", {"code": "artifacts.save('note', 'hi')"})
+            used = await bob.call_tool("run_code", {"code": "skills.double(a=21)"})
+            read = await bob.call_tool("run_code", {"code": "artifacts.load('note')"})
+    assert (used.is_error, text(used)) == (False, "42")
+    assert (read.is_error, text(read)) == (False, "hi")
+
+
+async def test_sessionless_clients_get_a_fresh_session_for_each_call(workspace: Path) -> None:
+    async with http_server(workspace, token="t") as url:
+        async with http_client(url, "t") as client:
+            run_code = next(t for t in (await client.list_tools()).tools if t.name == "run_code")
+            await client.call_tool("run_code", {"code": "x = 1"})
+            gone = await client.call_tool("run_code", {"code": "x"})
+    assert gone.is_error and "NameError" in text(gone)
+    assert run_code.description is not None
+    assert "Variables persist between calls" not in run_code.description
+    assert "fresh Python session" in run_code.description
+
+
+async def test_shared_session_gives_every_client_the_same_variables(workspace: Path) -> None:
+    async with http_server(workspace, "--shared-session", token="t") as url:
+        async with http_client(url, "t", mode="legacy") as alice:
+            await alice.call_tool("run_code", {"code": "together = 7"})
+        async with http_client(url, "t") as modern:
+            seen = await modern.call_tool("run_code", {"code": "together * 6"})
+            run_code = next(t for t in (await modern.list_tools()).tools if t.name == "run_code")
+    assert (seen.is_error, text(seen)) == (False, "42")
+    assert run_code.description is not None
+    assert "Variables persist between calls" in run_code.description
+
+
+async def test_ending_an_mcp_session_ends_its_python_session(workspace: Path) -> None:
+    async with http_server(workspace, token="t") as url:
+        async with http_client(url, "t", mode="legacy") as client:
+            pid = await worker_pid(client)
+        # The client's DELETE ends the MCP session; its worker goes with it, at once.
+        with anyio.fail_after(WAIT):
+            await exited(pid)
+
+
+async def test_idle_sessions_expire(workspace: Path) -> None:
+    async with http_server(workspace, "--idle-timeout", "1", token="t") as url:
+        async with http_client(url, "t", mode="legacy") as client:
+            pid = await worker_pid(client)
+            with anyio.fail_after(WAIT):
+                await exited(pid)
+            # The SDK expired the MCP session too: the client is told, not served stale.
+            with pytest.raises(MCPError):
+                await client.call_tool("run_code", {"code": "1"})
+
+
+async def test_a_client_back_after_its_session_expired_hears_why_its_variables_are_gone(
+    workspace: Path,
+) -> None:
+    # Over HTTP the SDK's expiry usually wins the race; a client that kept its MCP session
+    # (an open GET stream) reaches the pool's own expiry, which this drives directly.
+    pool = SessionPool(lambda: Session(FileStorage(workspace)), ToolkitOptions(), idle_timeout=0.2)
+    with anyio.fail_after(WAIT):
+        async with pool.running():
+            async with pool.lease("client-1") as lease:
+                await lease.toolkit.call("run_code", {"code": "kept = 1"})
+                pid = int((await lease.toolkit.call("run_code", {"code": PID})).text)
+            await exited(pid)
+            async with pool.lease("client-1") as lease:
+                after = await lease.toolkit.call("run_code", {"code": "kept"})
+                note = lease.note
+            async with pool.lease("client-1") as lease:
+                assert lease.note is None  # said once
+    assert after.is_error and "NameError" in after.text
+    assert note is not None and "closed after 0.2 s without a call" in note
+
+
+async def test_the_session_cap_turns_away_more_clients(workspace: Path) -> None:
+    async with http_server(workspace, "--max-sessions", "1", token="t") as url:
+        async with http_client(url, "t", mode="legacy") as first:
+            await worker_pid(first)
+            with pytest.raises((MCPError, BaseExceptionGroup)):
+                async with http_client(url, "t", mode="legacy"):
+                    pass
+            async with http_client(url, "t") as modern:
+                refused = await modern.call_tool("run_code", {"code": "1"})
+        # The first client has gone: there is room again.
+        async with http_client(url, "t", mode="legacy") as second:
+            room = await second.call_tool("run_code", {"code": "'room'"})
+    assert refused.is_error and "at most 1" in text(refused)
+    assert (room.is_error, text(room)) == (False, "room")
 
 
 # --- the command line --------------------------------------------------------------------
@@ -504,10 +727,22 @@ def test_a_port_in_use_is_a_clear_failure(workspace: Path) -> None:
         (["--http", "127.0.0.1:70000"], "expected HOST:PORT"),
         (["--prefix", "p"], "--prefix only applies with --redis"),
         (["--redis", "redis://x", "--base", "ws"], "not allowed with argument"),
-        (["--token", "t"], "only apply with --http"),
+        (["--token-file", "t"], "only apply with --http"),
         (["--insecure-no-auth"], "only apply with --http"),
-        (["--http", "127.0.0.1:0", "--token", ""], "--token must not be empty"),
-        (["--http", "127.0.0.1:0", "--token", "t", "--insecure-no-auth"], "contradicts"),
+        (["--shared-session"], "only apply with --http"),
+        (["--max-sessions", "2"], "only apply with --http"),
+        (["--http", "127.0.0.1:0", "--token", "t"], "--token is not accepted"),
+        (["--http", "127.0.0.1:0", "--token-file", "/nonexistent/t"], "cannot read --token-file"),
+        (["--http", "127.0.0.1:0", "--token-file", "/"], "cannot read --token-file"),
+        (["--http", "127.0.0.1:0", "--token-file", "/dev/null"], "is empty"),
+        (["--http", "127.0.0.1:0", "--insecure-no-auth", "--max-sessions", "0"], "positive whole"),
+        (
+            ["--http", "127.0.0.1:0", "--insecure-no-auth", "--idle-timeout", "-1"],
+            "positive number",
+        ),
+        (["--redis", "redis://:pw@localhost:6379/0"], "carries a password"),
+        (["--redis", "redis://user:pw@localhost/0"], "carries a password"),
+        (["--redis"], "PY_CODE_MODE_REDIS_URL"),
     ],
 )
 def test_bad_command_lines_are_usage_errors(workspace: Path, argv: list[str], message: str) -> None:
@@ -517,6 +752,16 @@ def test_bad_command_lines_are_usage_errors(workspace: Path, argv: list[str], me
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert done.stdout == ""
+
+
+def test_a_token_and_no_auth_contradict_each_other(tmp_path: Path, workspace: Path) -> None:
+    (tmp_path / "token").write_text("t")
+    http = ["--base", str(workspace), "--http", "127.0.0.1:0", "--insecure-no-auth"]
+    from_file = run_cli(*http, "--token-file", str(tmp_path / "token"))
+    from_env = run_cli(*http, env=env_without_token(**{TOKEN_ENV: "t"}))
+    for done in (from_file, from_env):
+        assert done.returncode == 2
+        assert "--insecure-no-auth contradicts the token" in done.stderr
 
 
 def test_base_must_not_be_a_file(tmp_path: Path) -> None:
@@ -554,7 +799,8 @@ async def test_redis_storage_is_shared_by_servers_with_the_same_prefix(tmp_path:
             created = await client.call_tool(
                 "create_skill", {"name": "double", "source": DOUBLE, "description": "Double"}
             )
-        async with stdio(tmp_path, "--redis", url, "--prefix", "team") as client:
+        from_env = env_without_token(PY_CODE_MODE_REDIS_URL=url)  # --redis alone reads it
+        async with stdio(tmp_path, "--redis", "--prefix", "team", env=from_env) as client:
             shared = await client.call_tool("run_code", {"code": "skills.double(a=21)"})
         async with stdio(tmp_path, "--redis", url, "--prefix", "other") as client:
             apart = await client.call_tool("list_skills", {})

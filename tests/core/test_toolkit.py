@@ -168,12 +168,16 @@ async def test_run_code_description_lists_tools_and_skills(toolkit: Toolkit) -> 
 
 
 @pytest.mark.parametrize("skills", [0, 3, 60])
-async def test_the_run_code_description_stays_within_its_bound(tmp_path: Path, skills: int) -> None:
+@pytest.mark.parametrize("persistent", [True, False])
+async def test_the_run_code_description_stays_within_its_bound(
+    tmp_path: Path, skills: int, persistent: bool
+) -> None:
     async with _session(tmp_path) as session:
         for i in range(skills):
             await session.create_skill(f"skill_{i:02d}", ADD, "A skill with a description " * 3)
         for limit in (1024, 700, 2000):
-            toolkit = Toolkit(session, ToolkitOptions(description_chars=limit))
+            options = ToolkitOptions(description_chars=limit, persistent=persistent)
+            toolkit = Toolkit(session, options)
             description = (await toolkit.list())[0].description
             assert len(description) <= limit
             if skills == 60:
@@ -185,6 +189,17 @@ async def test_the_run_code_description_stays_within_its_bound(tmp_path: Path, s
 def test_the_description_bound_must_leave_room_for_the_fixed_text() -> None:
     with pytest.raises(ValueError, match="description_chars must be an integer of at least"):
         ToolkitOptions(description_chars=50)
+    with pytest.raises(TypeError, match="persistent must be True or False"):
+        ToolkitOptions(persistent="no")  # type: ignore[arg-type]
+
+
+async def test_run_code_says_whether_variables_outlive_a_call(tmp_path: Path) -> None:
+    async with _session(tmp_path) as session:
+        kept = (await Toolkit(session).list())[0].description
+        fresh = (await Toolkit(session, ToolkitOptions(persistent=False)).list())[0].description
+    assert "Variables persist between calls" in kept and "fresh Python session" not in kept
+    assert "fresh Python session" in fresh and "Variables persist" not in fresh
+    assert "keep what must last in artifacts" in fresh
 
 
 async def test_listings_come_back_as_json_text_and_data(toolkit: Toolkit) -> None:

@@ -121,6 +121,9 @@ class ToolkitOptions:
         description_chars: The longest `run_code` description: the fixed text plus as much
             of the tool and skill listing as fits, so the model can write code without a
             discovery call. 1024 is the limit OpenAI-style function calling enforces.
+        persistent: Whether variables outlive a `run_code` call. False tells the model that
+            each call starts from a fresh session (a server for sessionless clients), so it
+            keeps what must last in artifacts instead.
     """
 
     include: Collection[str] | None = None
@@ -130,6 +133,7 @@ class ToolkitOptions:
     max_output_chars: int = 20_000
     max_code_chars: int = 200_000
     description_chars: int = 1024
+    persistent: bool = True
 
     def __post_init__(self) -> None:
         if self.include is not None:
@@ -145,12 +149,19 @@ class ToolkitOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 100:
                 raise ValueError(f"{name} must be an integer of at least 100, got {value!r}")
-        value = self.description_chars
-        if isinstance(value, bool) or not isinstance(value, int) or value < len(_RUN_CODE_INTRO):
+        if not isinstance(self.persistent, bool):
+            raise TypeError(f"persistent must be True or False, got {self.persistent!r}")
+        value, fixed = self.description_chars, len(self.run_code_intro)
+        if isinstance(value, bool) or not isinstance(value, int) or value < fixed:
             raise ValueError(
-                f"description_chars must be an integer of at least {len(_RUN_CODE_INTRO)} "
+                f"description_chars must be an integer of at least {fixed} "
                 f"(the fixed part of run_code's description), got {value!r}"
             )
+
+    @property
+    def run_code_intro(self) -> str:
+        """The fixed part of `run_code`'s description under these options."""
+        return _RUN_CODE_INTRO[self.persistent]
 
     @classmethod
     def read_only(cls, **kwargs: Any) -> ToolkitOptions:
@@ -229,23 +240,30 @@ def _explain_invalid_arguments(tool: str, exc: ValidationError) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _run_code_intro() -> str:
+def _run_code_intro(persistent: bool) -> str:
     """The fixed part of `run_code`'s description; the namespace methods come from the table."""
     methods: dict[str, list[str]] = {}
     for op in operations():
         if op.code:
             methods.setdefault(op.namespace, []).append(op.name)
     listed = ", ".join(f"{namespace}.{'/'.join(names)}" for namespace, names in methods.items())
-    return (
+    lifetime = (
         "Run Python in a persistent session; returns the last expression's value and what it "
-        "printed. Variables persist between calls; top-level await works. Do a whole task in "
-        "one program. In scope, no import: tools.<name>.<recipe>(**kw) runs a tool, "
+        "printed. Variables persist between calls; top-level await works."
+        if persistent
+        else "Run Python; returns the last expression's value and what it printed. Each call "
+        "runs in a fresh Python session, so variables do not outlive it: keep what must last "
+        "in artifacts. Top-level await works."
+    )
+    return (
+        f"{lifetime} Do a whole task in one program. In scope, no import: "
+        "tools.<name>.<recipe>(**kw) runs a tool, "
         f"skills.<name>(**kw) a saved skill (its source defines def run); also {listed}. "
         "help(skills.create) shows a method's arguments."
     )
 
 
-_RUN_CODE_INTRO = _run_code_intro()
+_RUN_CODE_INTRO = {persistent: _run_code_intro(persistent) for persistent in (True, False)}
 
 
 class Toolkit:
@@ -341,7 +359,7 @@ class Toolkit:
         """Re-read the session's tools and skills into the `run_code` description."""
         if "run_code" in self._tools:
             revision, tools, skills = await self._portal.call(self._listings)
-            budget = self._options.description_chars - len(_RUN_CODE_INTRO) - 2
+            budget = self._options.description_chars - len(self._options.run_code_intro) - 2
             self._listing = _catalogue(tools, skills, budget)
             self._tools = {tool.name: tool for tool in self._build()}
             self._seen = self._known = revision
@@ -398,7 +416,7 @@ class Toolkit:
         return [tool for tool in self._all_tools() if tool.name in offered]
 
     def _all_tools(self) -> builtins.list[AgentTool]:
-        run_code = _RUN_CODE_INTRO
+        run_code = self._options.run_code_intro
         if self._listing:
             run_code += "\n\n" + self._listing
         return [

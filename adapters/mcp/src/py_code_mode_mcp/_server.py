@@ -4,10 +4,10 @@ The low-level `Server` is used rather than `MCPServer` because our tools already
 names, descriptions and JSON schemas (`AgentTool.json_schema()`); `MCPServer` derives those
 from Python signatures, which would be a second description of the same tools.
 
-Each server owns one py-code-mode Session through its lifespan: made and started when the
-server starts (stdio: when the connection opens; HTTP: when the app starts, shared by every
-client), closed when it stops. A session that cannot start is logged and does not stop
-the server: every call then reports why, as a tool error the model and the user can read.
+Sessions come from a `SessionPool` per server lifespan (`_sessions.py`): the connection's
+one session over stdio, and over HTTP one per MCP session. A session that cannot start
+does not stop the server: every call then reports why, as a tool error the model and the
+user can read.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
@@ -23,29 +24,63 @@ import mcp_types as types
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.caching import CacheHint
 from mcp.server.models import InitializationOptions
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from py_code_mode import AgentTool, Session, Toolkit, ToolkitOptions, ToolOutput
 from py_code_mode.errors import CodeModeError
 
 from py_code_mode_mcp._output import OutputRelay
+from py_code_mode_mcp._sessions import SHARED, AtCapacityError, SessionPool
 
-__all__ = ["create_server"]
+__all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_MAX_SESSIONS", "CodeModeServer", "create_server"]
 
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "py-code-mode"
 
-_CLOSE_TIMEOUT = 30.0
-"""Seconds the session may take to close at shutdown before it is abandoned."""
+DEFAULT_MAX_SESSIONS = 16
+"""Clients with a session of their own at once; each session is a worker process."""
+
+DEFAULT_IDLE_TIMEOUT = 30 * 60.0
+"""Seconds without a request before a client's session ends (the SDK's own default)."""
 
 
-class _CodeModeServer(Server[Toolkit]):
-    """The SDK's server, advertising `tools.listChanged` on every transport.
+class CodeModeServer(Server[SessionPool]):
+    """The SDK's low-level server, with py-code-mode's sessions.
 
-    The stdio runner takes initialization options from its caller, but the streamable
-    HTTP manager asks the server for its defaults, so the default is where this belongs.
+    It advertises `tools.listChanged` on every transport: the stdio runner takes
+    initialization options from its caller, but the streamable HTTP manager asks the server
+    for its defaults, so the default is where this belongs.
     """
+
+    def __init__(self, handlers: _Handlers, name: str) -> None:
+        super().__init__(
+            name,
+            version=version("py-code-mode-mcp"),
+            lifespan=handlers.lifespan,
+            get_tool_input_schema=handlers.input_schema,
+            # The run_code description lists the skills, so a listing is stale at once.
+            cache_hints={"tools/list": CacheHint(ttl_ms=0, scope="private")},
+            on_list_tools=handlers.list_tools,
+            on_call_tool=handlers.call_tool,
+            on_subscriptions_listen=handlers.listen,
+        )
+        self._handlers = handlers
+
+    @property
+    def max_sessions(self) -> int | None:
+        """The most clients with a session of their own at once (None: no limit)."""
+        return self._handlers.max_sessions
+
+    @property
+    def idle_timeout(self) -> float | None:
+        """Seconds without a call after which a client's session ends (None: never)."""
+        return self._handlers.idle_timeout
+
+    async def end_session(self, session_id: str) -> None:
+        """The client ended MCP session `session_id`; its Python session goes too."""
+        await self._handlers.end_session(session_id)
 
     def create_initialization_options(
         self,
@@ -60,51 +95,66 @@ class _CodeModeServer(Server[Toolkit]):
         )
 
 
+@dataclass
 class _Handlers:
-    """The server's lifespan and request handlers, sharing one toolkit per lifespan."""
+    """The server's lifespan and request handlers, over one `SessionPool` per lifespan."""
 
-    def __init__(self, make_session: Callable[[], Session], options: ToolkitOptions | None):
-        self._make_session = make_session
-        self._options = options
-        self._toolkit: Toolkit | None = None
-        # Tool-list changes reach 2026-07-28 clients through `subscriptions/listen`
-        # streams, and earlier clients through `notifications/tools/list_changed`.
-        self._bus = InMemorySubscriptionBus()
+    make_session: Callable[[], Session]
+    options: ToolkitOptions
+    shared: bool
+    max_sessions: int | None
+    idle_timeout: float | None
+    # Tool-list changes reach 2026-07-28 clients through `subscriptions/listen` streams,
+    # and earlier clients through `notifications/tools/list_changed`.
+    _bus: InMemorySubscriptionBus = field(default_factory=InMemorySubscriptionBus, init=False)
+    listen: ListenHandler = field(init=False)
+    _pool: SessionPool | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
         self.listen = ListenHandler(self._bus)
+        # Made once here so that bad limits fail when the server is created.
+        self._new_pool()
+
+    def _new_pool(self) -> SessionPool:
+        return SessionPool(
+            self.make_session,
+            self.options,
+            shared=self.shared,
+            max_sessions=self.max_sessions,
+            idle_timeout=self.idle_timeout,
+        )
 
     @asynccontextmanager
-    async def lifespan(self, server: Server[Toolkit]) -> AsyncIterator[Toolkit]:
-        session = self._make_session()
-        toolkit = Toolkit(session, self._options)
+    async def lifespan(self, server: Server[SessionPool]) -> AsyncIterator[SessionPool]:
         try:
-            try:
-                await session.start()
-            except CodeModeError as exc:  # the server stays up, and each call reports it
-                logger.error("the py-code-mode session did not start: %s", exc)
-            except Exception:  # top level: as above, but this one is a bug worth a traceback
-                logger.exception("the py-code-mode session did not start")
-            self._toolkit = toolkit
-            yield toolkit
+            async with self._new_pool().running() as pool:
+                self._pool = pool
+                try:
+                    yield pool
+                finally:
+                    self._pool = None
         finally:
-            self._toolkit = None
             self.listen.close()
-            with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
-                await session.close()
+
+    async def end_session(self, session_id: str) -> None:
+        if self._pool is not None:
+            await self._pool.end(session_id)
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
         """A tool's argument schema, for the SDK's `Mcp-Param-*` header checks (2026-07-28)."""
-        toolkit = self._toolkit
-        if toolkit is None:
+        pool = self._pool
+        if pool is None:
             return None
         try:
-            return toolkit.get(name).json_schema()
+            return pool.listing.get(name).json_schema()
         except KeyError:
             return None
 
     async def list_tools(
-        self, ctx: ServerRequestContext[Toolkit], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[SessionPool], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        toolkit = ctx.lifespan_context
+        pool = ctx.lifespan_context
+        toolkit = pool.sessionless_listing if _key(ctx) is None else pool.listing
         try:
             # Always re-read: skills may have changed through run_code, or through another
             # process sharing the storage, and the run_code description lists them.
@@ -116,9 +166,26 @@ class _Handlers:
         return types.ListToolsResult(tools=[_mcp_tool(tool) for tool in toolkit.tools])
 
     async def call_tool(
-        self, ctx: ServerRequestContext[Toolkit], params: types.CallToolRequestParams
+        self, ctx: ServerRequestContext[SessionPool], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        toolkit = ctx.lifespan_context
+        try:
+            async with ctx.lifespan_context.lease(_key(ctx)) as lease:
+                output = await self._call(ctx, lease.toolkit, params)
+        except AtCapacityError as exc:
+            output = ToolOutput(str(exc), is_error=True)
+        else:
+            if lease.note is not None:
+                output = ToolOutput(f"{lease.note}\n\n{output.text}", output.data, output.is_error)
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=output.text)], is_error=output.is_error
+        )
+
+    async def _call(
+        self,
+        ctx: ServerRequestContext[SessionPool],
+        toolkit: Toolkit,
+        params: types.CallToolRequestParams,
+    ) -> ToolOutput:
         changes = toolkit.changes
         relay = OutputRelay(ctx.session)
         async with anyio.create_task_group() as group:
@@ -131,17 +198,34 @@ class _Handlers:
         # skill made inside run_code, or by another server on the same storage, counts too.
         if toolkit.changes != changes:
             await self._announce_tools_changed(ctx)
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=output.text)], is_error=output.is_error
-        )
+        return output
 
-    async def _announce_tools_changed(self, ctx: ServerRequestContext[Toolkit]) -> None:
+    async def _announce_tools_changed(self, ctx: ServerRequestContext[SessionPool]) -> None:
         try:
             await self._bus.publish(ToolsListChanged())
             if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
                 await ctx.session.send_tool_list_changed()
         except Exception:  # top level: a missed hint must not fail a call that succeeded
             logger.exception("could not announce the changed tool list")
+
+
+def _key(ctx: ServerRequestContext[SessionPool]) -> object:
+    """Whose session a request uses: SHARED, an MCP session id, or None for one call.
+
+    Without an HTTP request the connection is the lifespan's only one (stdio, in memory).
+    Over HTTP, on a handshake-era request, the SDK's session manager has already checked
+    that its `Mcp-Session-Id` names a live session opened with the same credentials (else
+    404), so the id is the key, as the SDK's migration guide advises. A 2026-07-28 request
+    is sessionless and skips those checks, so any id it carries proves nothing.
+    """
+    request = ctx.request
+    if request is None:
+        return SHARED
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return None
+    headers = getattr(request, "headers", None)
+    session_id = headers.get(MCP_SESSION_ID_HEADER) if headers is not None else None
+    return session_id if isinstance(session_id, str) and session_id else None
 
 
 async def _call(
@@ -172,16 +256,31 @@ def create_server(
     options: ToolkitOptions | None = None,
     *,
     name: str = SERVER_NAME,
-) -> Server[Toolkit]:
+    shared_session: bool = False,
+    max_sessions: int | None = DEFAULT_MAX_SESSIONS,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+) -> CodeModeServer:
     """An MCP server offering the py-code-mode tools of `Toolkit`.
 
+    Over stdio (and the SDK's in-memory transport) the connection has one session. Over
+    streamable HTTP each MCP session gets its own, so clients never see each other's
+    variables; a sessionless client (protocol 2026-07-28) gets a fresh session per call.
+    Skills, artifacts, deps and tools live in the storage and are shared by all.
+
     Args:
-        make_session: Makes the session the server works on; called once per server
-            lifespan (stdio: per connection; streamable HTTP: once, shared by all clients),
-            which starts the session and closes it at the end.
+        make_session: Makes a session, not yet started; called once per session, each of
+            which the server starts and closes. Give each its own storage object on the
+            same workspace or Redis prefix.
         options: Which tools to offer and how much text they return (e.g.
             `ToolkitOptions.read_only()`).
         name: The server name clients show.
+        shared_session: Over HTTP, give every client the same session: for one user with
+            several clients.
+        max_sessions: Over HTTP, the most sessions of their own alive at once (each is a
+            worker); a client beyond it is refused (HTTP 503, or a tool error for a
+            sessionless call). None for no limit.
+        idle_timeout: Over HTTP, seconds without a request after which a client's session
+            is closed; None keeps it until the client ends it.
 
     Returns:
         The SDK's low-level server; run it with `mcp.server.stdio.stdio_server` and
@@ -192,15 +291,9 @@ def create_server(
             "make_session must be a callable that returns a py_code_mode.Session, e.g. "
             "lambda: Session.from_base('./workspace')"
         )
-    handlers = _Handlers(make_session, options)
-    return _CodeModeServer(
-        name,
-        version=version("py-code-mode-mcp"),
-        lifespan=handlers.lifespan,
-        get_tool_input_schema=handlers.input_schema,
-        # The run_code description lists the skills, so a listing is stale at once.
-        cache_hints={"tools/list": CacheHint(ttl_ms=0, scope="private")},
-        on_list_tools=handlers.list_tools,
-        on_call_tool=handlers.call_tool,
-        on_subscriptions_listen=handlers.listen,
+    if options is not None and not isinstance(options, ToolkitOptions):
+        raise TypeError(f"options must be ToolkitOptions, got {type(options).__name__}")
+    handlers = _Handlers(
+        make_session, options or ToolkitOptions(), shared_session, max_sessions, idle_timeout
     )
+    return CodeModeServer(handlers, name)

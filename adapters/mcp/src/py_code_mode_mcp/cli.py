@@ -3,6 +3,9 @@
 stdio by default (the client starts the command and talks over its stdin/stdout);
 streamable HTTP with `--http HOST:PORT`, where every request must carry a bearer token
 unless the server is explicitly run without one on a loopback address.
+
+Secrets never go on the command line, which every process on the machine can read: the
+token comes from a file or the environment, and so does a Redis URL with a password.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from py_code_mode import (
@@ -31,14 +35,18 @@ from py_code_mode import (
 )
 
 from py_code_mode_mcp._http import is_loopback, serve_http
-from py_code_mode_mcp._server import create_server
+from py_code_mode_mcp._server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, create_server
 from py_code_mode_mcp._stdio import serve_stdio
 
-__all__ = ["TOKEN_ENV", "build_parser", "main"]
+__all__ = ["REDIS_URL_ENV", "TOKEN_ENV", "build_parser", "main"]
 
 TOKEN_ENV = "PY_CODE_MODE_MCP_TOKEN"
-"""The environment variable holding the HTTP bearer token (safer than `--token`, which
-other users of the machine can see in the process list)."""
+"""The environment variable holding the HTTP bearer token (or give `--token-file`)."""
+
+REDIS_URL_ENV = "PY_CODE_MODE_REDIS_URL"
+"""The environment variable `--redis` without a value reads the Redis URL from."""
+
+_MAX_TOKEN_FILE_BYTES = 64 * 1024
 
 _PROG = "py-code-mode-mcp"
 
@@ -73,19 +81,32 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, e.g. 16, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description="Serve py-code-mode (a persistent Python session with tools, skills, "
         "artifacts and deps) to MCP clients, over stdio or streamable HTTP.",
-        epilog=f"HTTP needs a bearer token: --token TOKEN or ${TOKEN_ENV}. Clients send "
+        epilog=f"HTTP needs a bearer token: --token-file FILE or ${TOKEN_ENV}. Clients send "
         "'Authorization: Bearer TOKEN'; anything else gets HTTP 401.",
     )
     storage = parser.add_argument_group("storage (one is required)")
     where = storage.add_mutually_exclusive_group()
     where.add_argument("--base", metavar="DIR", help="workspace directory (FileStorage)")
-    where.add_argument("--redis", metavar="URL", help="Redis URL (RedisStorage)")
+    where.add_argument(
+        "--redis",
+        metavar="URL",
+        nargs="?",
+        const="",
+        help=f"Redis URL (RedisStorage); without a value it is read from ${REDIS_URL_ENV}, "
+        "where a URL with a password belongs",
+    )
     storage.add_argument("--prefix", metavar="P", help="key prefix in Redis (with --redis)")
     session = parser.add_argument_group("session")
     session.add_argument(
@@ -121,12 +142,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio",
     )
     transport.add_argument(
-        "--token", metavar="TOKEN", help=f"the bearer token for --http (or set ${TOKEN_ENV})"
+        "--token-file",
+        metavar="FILE",
+        help=f"read the bearer token for --http from FILE (or set ${TOKEN_ENV})",
     )
+    # Refused with an explanation, rather than unknown: a command line is no place for it.
+    transport.add_argument("--token", help=argparse.SUPPRESS)
     transport.add_argument(
         "--insecure-no-auth",
         action="store_true",
         help="serve --http without a token; only on a loopback host such as 127.0.0.1",
+    )
+    sessions = parser.add_argument_group(
+        "HTTP sessions (each MCP session gets its own Python session; skills, artifacts and "
+        "deps are shared through the storage)"
+    )
+    sessions.add_argument(
+        "--shared-session",
+        action="store_true",
+        help="give every client one shared Python session (a single user with several clients)",
+    )
+    sessions.add_argument(
+        "--max-sessions",
+        metavar="N",
+        type=_count,
+        help=f"the most Python sessions at once, each a worker process (default "
+        f"{DEFAULT_MAX_SESSIONS}); more clients get HTTP 503",
+    )
+    sessions.add_argument(
+        "--idle-timeout",
+        metavar="S",
+        type=_seconds,
+        help=f"close a client's session after S seconds without a request (default "
+        f"{DEFAULT_IDLE_TIMEOUT:g})",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('py-code-mode-mcp')}"
@@ -142,40 +190,96 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | N
         parser.error("--prefix only applies with --redis URL")
     if args.base is not None and Path(args.base).exists() and not Path(args.base).is_dir():
         parser.error(f"--base {args.base!r} is a file; give a workspace directory")
-    if args.token is not None and not args.token:
-        parser.error("--token must not be empty")
+    if args.token is not None:
+        parser.error(
+            f"--token is not accepted: every process on this machine can read a command line. "
+            f"Put the token in a file only you can read and pass --token-file FILE, or set "
+            f"${TOKEN_ENV}."
+        )
     if args.http is None:
-        if args.token is not None or args.insecure_no_auth:
-            parser.error("--token and --insecure-no-auth only apply with --http HOST:PORT")
+        http_only = ("token_file", "insecure_no_auth", "shared_session")
+        if any(getattr(args, name) for name in http_only) or (
+            args.max_sessions is not None or args.idle_timeout is not None
+        ):
+            parser.error(
+                "--token-file, --insecure-no-auth, --shared-session, --max-sessions and "
+                "--idle-timeout only apply with --http HOST:PORT"
+            )
         return None
-    token: str | None = args.token or os.environ.get(TOKEN_ENV) or None
+    token = _read_token(parser, args.token_file) if args.token_file is not None else None
+    token = token or os.environ.get(TOKEN_ENV) or None
     host = args.http.host
     if args.insecure_no_auth:
         if token is not None:
             parser.error(
-                f"--insecure-no-auth contradicts the token given by --token or ${TOKEN_ENV}; "
-                "use one or the other"
+                f"--insecure-no-auth contradicts the token given by --token-file or "
+                f"${TOKEN_ENV}; use one or the other"
             )
         if not is_loopback(host):
             parser.error(
                 f"--insecure-no-auth is only allowed on a loopback host (127.0.0.1, ::1, "
                 f"localhost), not {host!r}: anyone who can reach it could run code here. "
-                f"Set a token with --token or ${TOKEN_ENV}."
+                f"Set a token with --token-file FILE or ${TOKEN_ENV}."
             )
         return None
     if token is None:
         parser.error(
-            f"--http needs a bearer token: --token TOKEN or ${TOKEN_ENV}=TOKEN (clients send "
-            "'Authorization: Bearer TOKEN'). For a local test without one, add "
+            f"--http needs a bearer token: --token-file FILE or ${TOKEN_ENV}=TOKEN (clients "
+            "send 'Authorization: Bearer TOKEN'). For a local test without one, add "
             "--insecure-no-auth on a loopback host."
         )
     return token
 
 
-def _storage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Storage:
-    """The storage every session of this server uses, built now so bad values fail early."""
+def _read_token(parser: argparse.ArgumentParser, path: str) -> str:
+    """The token in `path`: its text without surrounding whitespace (`echo` adds a newline)."""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(_MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        parser.error(f"cannot read --token-file {path!r}: {exc.strerror or exc}")
+    if len(raw) > _MAX_TOKEN_FILE_BYTES:
+        parser.error(f"--token-file {path!r} is over {_MAX_TOKEN_FILE_BYTES} bytes; is it a token?")
+    try:
+        token = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        parser.error(f"--token-file {path!r} is not UTF-8 text")
+    if not token:
+        parser.error(f"--token-file {path!r} is empty; write the token into it")
+    if any(char.isspace() or not char.isprintable() for char in token):
+        parser.error(
+            f"--token-file {path!r} holds more than one word; a bearer token has no spaces "
+            "or line breaks inside it"
+        )
+    return token
+
+
+def _redis_url(parser: argparse.ArgumentParser, given: str) -> str:
+    """The Redis URL: given on the command line only without a password, else from env."""
+    if not given:
+        url = os.environ.get(REDIS_URL_ENV, "")
+        if not url:
+            parser.error(f"--redis without a URL reads it from ${REDIS_URL_ENV}, which is not set")
+        return url
+    if urlsplit(given).password:
+        parser.error(
+            f"--redis URL carries a password, which every process on this machine can read "
+            f"from the command line; set ${REDIS_URL_ENV} to the URL and pass --redis alone"
+        )
+    return given
+
+
+def _storage_factory(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> Callable[[], Storage]:
+    """Makes each session's own storage object on the one workspace or Redis prefix.
+
+    One object per session: closing a session closes its storage's connections, which
+    must not cut another session's calls. The first is made now, so bad values fail early.
+    """
     if args.base is not None:
-        return FileStorage(Path(args.base))
+        base = Path(args.base)
+        return lambda: FileStorage(base)
     # RedisStorage is optional (the `redis` extra), so it is looked up only when asked for.
     try:
         redis_storage = importlib.import_module("py_code_mode").RedisStorage
@@ -185,23 +289,26 @@ def _storage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Stora
             f"{_PROG}: --redis needs RedisStorage and the redis client: pip install "
             f"'py-code-mode[redis]' ({type(exc).__name__}: {exc})\n",
         )
-    kwargs: dict[str, Any] = {"url": args.redis}
+    kwargs: dict[str, Any] = {"url": _redis_url(parser, args.redis)}
     if args.prefix is not None:
         kwargs["prefix"] = args.prefix
     try:
-        storage: Storage = redis_storage(**kwargs)
+        redis_storage(**kwargs)
     except (TypeError, ValueError) as exc:
-        parser.error(f"--redis {args.redis!r}: {exc}")
-    return storage
+        where = "--redis" if args.redis else f"${REDIS_URL_ENV}"
+        parser.error(f"{where}: {exc}")
+    return partial(redis_storage, **kwargs)
 
 
-def _session_factory(storage: Storage, args: argparse.Namespace) -> Callable[[], Session]:
+def _session_factory(
+    storage: Callable[[], Storage], args: argparse.Namespace
+) -> Callable[[], Session]:
     def make_session() -> Session:
         executor: InProcessExecutor | SubprocessExecutor = (
             InProcessExecutor() if args.executor == "inprocess" else SubprocessExecutor()
         )
         return Session(
-            storage=storage,
+            storage=storage(),
             executor=executor,
             default_timeout=args.timeout,
             sync_deps=args.sync_deps,
@@ -222,9 +329,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING,
         format=f"{_PROG}: %(levelname)s %(name)s: %(message)s",
     )
-    make_session = _session_factory(_storage(parser, args), args)
+    make_session = _session_factory(_storage_factory(parser, args), args)
     options = ToolkitOptions.read_only() if args.read_only else None
-    server = create_server(make_session, options)
+    server = create_server(
+        make_session,
+        options,
+        shared_session=args.shared_session,
+        max_sessions=args.max_sessions or DEFAULT_MAX_SESSIONS,
+        idle_timeout=args.idle_timeout or DEFAULT_IDLE_TIMEOUT,
+    )
     try:
         if args.http is None:
             anyio.run(serve_stdio, server)
