@@ -71,3 +71,35 @@ async def exited(pid: int) -> None:
         await anyio.wait_readable(pidfd)
     finally:
         os.close(pidfd)
+
+
+def start_marked(marker: str) -> str:
+    """Agent code that starts a long sleeper whose command line carries `marker`.
+
+    Whatever the executor (in a sandbox the worker's own pid means nothing to the host),
+    the host can then see whether what agent code started is still alive.
+    """
+    sleeper = "import time; time.sleep(300)"
+    return (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', {sleeper!r}, {marker!r}])\n"
+        "'started'"
+    )
+
+
+def processes_with(marker: str) -> list[int]:
+    """The pids of this machine's processes whose command line contains `marker`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+async def all_gone(marker: str) -> None:
+    """Return once no process carries `marker`; bound it with fail_after."""
+    while processes_with(marker):
+        await anyio.sleep(0.05)

@@ -9,12 +9,18 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from py_code_mode import FileStorage, InProcessExecutor, Session, SubprocessExecutor
+from py_code_mode import (
+    FileStorage,
+    InProcessExecutor,
+    SandboxExecutor,
+    Session,
+    SubprocessExecutor,
+)
 from py_code_mode._execution.base import Executor
 
-from tests._support import build_wheel
+from tests._support import build_wheel, missing
 
-EXECUTOR_KINDS = ("subprocess", "inprocess")
+EXECUTOR_KINDS = ("subprocess", "inprocess", "sandbox")
 
 
 @pytest.fixture
@@ -23,11 +29,23 @@ def anyio_backend() -> str:
 
 
 def make_executor(kind: str) -> Executor:
+    if kind == "sandbox":
+        require_sandbox()
+        return SandboxExecutor()
     return SubprocessExecutor() if kind == "subprocess" else InProcessExecutor()
+
+
+def require_sandbox() -> None:
+    """Skip (fail in CI) where bubblewrap cannot make a sandbox."""
+    reason = SandboxExecutor.unavailable()
+    if reason is not None:
+        missing(reason)
 
 
 @pytest.fixture(params=EXECUTOR_KINDS)
 def executor_kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "sandbox":
+        require_sandbox()
     return str(request.param)
 
 
@@ -40,6 +58,19 @@ def workspace(tmp_path: Path) -> Path:
 async def session(workspace: Path, executor_kind: str) -> AsyncIterator[Session]:
     async with Session(storage=FileStorage(workspace), executor=make_executor(executor_kind)) as s:
         yield s
+
+
+@pytest.fixture
+def shared_dir(session: Session, tmp_path: Path) -> Path:
+    """A directory that both the test and the session's agent code can see.
+
+    A sandboxed worker sees no host path but its work directory, so signals between a
+    test and agent code go there.
+    """
+    executor = session.executor
+    if isinstance(executor, SandboxExecutor) and executor.work_dir is not None:
+        return executor.work_dir
+    return tmp_path
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

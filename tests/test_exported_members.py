@@ -28,6 +28,8 @@ def test_the_public_names_are_exactly_these() -> None:
         "OutputCallback",
         "RedisStorage",
         "RuntimeDepsDisabledError",
+        "SandboxExecutor",
+        "SandboxUnavailableError",
         "Session",
         "SessionClosedError",
         "SkillNotFoundError",

@@ -301,9 +301,9 @@ async def test_a_session_a_config_cannot_name_is_refused_clearly(tmp_path: Path)
 
 
 async def test_run_code_output_streams_while_the_code_runs(
-    session: Session, tmp_path: Path
+    session: Session, shared_dir: Path
 ) -> None:
-    go = tmp_path / "go"
+    go = shared_dir / "go"
     code = (
         "import pathlib, sys, time\n"
         "print('first', flush=True)\n"
@@ -334,9 +334,9 @@ async def test_run_code_output_streams_while_the_code_runs(
 
 
 async def test_leaving_a_stream_early_cancels_the_call_and_the_session_goes_on(
-    session: Session, tmp_path: Path
+    session: Session, shared_dir: Path
 ) -> None:
-    go = tmp_path / "go"
+    go = shared_dir / "go"
     code = (
         "import pathlib, time\n"
         "print('first', flush=True)\n"

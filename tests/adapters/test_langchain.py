@@ -425,8 +425,10 @@ async def test_bad_input_is_an_error_message_and_the_session_goes_on(
 # --- streaming -----------------------------------------------------------------------------
 
 
-async def test_an_agent_streams_run_code_output_as_events(session: Session, tmp_path: Path) -> None:
-    mark = tmp_path / "seen"
+async def test_an_agent_streams_run_code_output_as_events(
+    session: Session, shared_dir: Path
+) -> None:
+    mark = shared_dir / "seen"
     chat = model(calls(("run_code", {"code": waits_for(mark)})), AIMessage("done"))
     agent = create_agent(chat, await CodeModeToolkit(session=session).aget_tools())
     chunks: list[tuple[str, str]] = []
@@ -455,8 +457,8 @@ async def test_an_agent_streams_run_code_output_as_events(session: Session, tmp_
     assert chunk_runs == tool_run  # each chunk belongs to the tool run that printed it
 
 
-async def test_sync_calls_stream_to_callback_handlers(session: Session, tmp_path: Path) -> None:
-    recorder = OutputRecorder(tmp_path / "seen")
+async def test_sync_calls_stream_to_callback_handlers(session: Session, shared_dir: Path) -> None:
+    recorder = OutputRecorder(shared_dir / "seen")
     run_code = by_name(await CodeModeToolkit(session=session).aget_tools())["run_code"]
     request = call("run_code", code=waits_for(recorder.mark))
     with anyio.fail_after(60):
@@ -469,8 +471,8 @@ async def test_sync_calls_stream_to_callback_handlers(session: Session, tmp_path
     assert len(recorder.run_ids) == 1
 
 
-async def test_async_calls_stream_to_callback_handlers(session: Session, tmp_path: Path) -> None:
-    recorder = OutputRecorder(tmp_path / "seen")
+async def test_async_calls_stream_to_callback_handlers(session: Session, shared_dir: Path) -> None:
+    recorder = OutputRecorder(shared_dir / "seen")
     run_code = by_name(await CodeModeToolkit(session=session).aget_tools())["run_code"]
     request = call("run_code", code=waits_for(recorder.mark))
     with anyio.fail_after(60):

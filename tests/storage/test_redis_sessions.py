@@ -143,3 +143,34 @@ async def test_a_storage_moves_to_another_event_loop_once_its_session_closed(
     async with Session(storage=storage, executor=make_executor("inprocess")) as here:
         assert [s["name"] for s in await here.list_skills()] == ["inc"]
         assert await here.load_artifact("a") == [1]
+
+
+RAW_KEYS = """
+import socket
+from urllib.parse import urlsplit
+where = urlsplit({url!r})
+try:
+    with socket.create_connection((where.hostname, where.port), timeout=5) as s:
+        s.sendall(b"*2\\r\\n$4\\r\\nKEYS\\r\\n$1\\r\\n*\\r\\n")
+        got = s.recv(65536)
+except OSError as exc:
+    got = type(exc).__name__.encode()
+b"tenant-b" in got, got[:40]
+"""
+
+
+@pytest.mark.parametrize(("kind", "reached"), [("subprocess", True), ("sandbox", False)])
+async def test_a_tenant_cannot_read_another_prefix_through_redis_itself(
+    redis_url: str, kind: str, reached: bool
+) -> None:
+    # Agent code that knows the server's URL talks to Redis directly, around the storage.
+    other = RedisStorage(url=redis_url, prefix="tenant-b")
+    async with Session(storage=other, executor=make_executor("inprocess")) as b:
+        await b.save_artifact("secret", "only for tenant b")
+    mine = RedisStorage(url=redis_url, prefix="tenant-a")
+    async with Session(storage=mine, executor=make_executor(kind)) as a:
+        result = await a.run(RAW_KEYS.format(url=redis_url))
+        listed = await a.run("[x['name'] for x in artifacts.list()]")
+    assert result.error is None, result.error
+    assert result.value.startswith(f"({reached},"), result.value
+    assert listed.value == []

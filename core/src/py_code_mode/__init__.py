@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from py_code_mode._deps.installer import Installer
     from py_code_mode._execution.base import OutputCallback
     from py_code_mode._execution.inprocess import InProcessExecutor
+    from py_code_mode._execution.sandbox import SandboxExecutor
     from py_code_mode._execution.subprocess import SubprocessExecutor
     from py_code_mode._result import ExecutionResult
     from py_code_mode._session import Session
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         InvalidSkillError,
         NotFoundError,
         RuntimeDepsDisabledError,
+        SandboxUnavailableError,
         SessionClosedError,
         SkillNotFoundError,
         StorageError,
@@ -60,6 +62,7 @@ _LOCATIONS = {
     "Installer": "py_code_mode._deps.installer",
     "OutputCallback": "py_code_mode._execution.base",
     "RedisStorage": "py_code_mode._storage.redis",  # needs the [redis] extra
+    "SandboxExecutor": "py_code_mode._execution.sandbox",
     "Session": "py_code_mode._session",
     "Storage": "py_code_mode._storage.base",
     "StoredSkill": "py_code_mode._storage.base",
@@ -92,6 +95,8 @@ __all__ = [
     "OutputCallback",
     "RedisStorage",
     "RuntimeDepsDisabledError",
+    "SandboxExecutor",
+    "SandboxUnavailableError",
     "Session",
     "SessionClosedError",
     "SkillNotFoundError",

@@ -45,6 +45,7 @@ __all__ = [
     "InvalidSkillError",
     "NotFoundError",
     "RuntimeDepsDisabledError",
+    "SandboxUnavailableError",
     "SessionClosedError",
     "SkillNotFoundError",
     "StorageError",
@@ -135,6 +136,10 @@ class WorkerLostError(InfrastructureError):
 
 class StorageError(InfrastructureError):
     """The storage backend could not complete an operation."""
+
+
+class SandboxUnavailableError(InfrastructureError):
+    """The sandbox cannot run on this machine: no bubblewrap, or namespaces refused."""
 
 
 def error_class(name: str) -> type[CodeModeError] | None:

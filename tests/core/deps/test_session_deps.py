@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from py_code_mode import (
     FileStorage,
-    InProcessExecutor,
     InvalidRequirementError,
     Session,
-    SubprocessExecutor,
 )
 from py_code_mode._deps import Installer
+
+from tests.conftest import EXECUTOR_KINDS, make_executor
 
 pytestmark = pytest.mark.anyio
 
@@ -24,11 +24,11 @@ def _session(workspace: Path, wheelhouse: Path, kind: str, **kwargs: object) -> 
         find_links=[wheelhouse],
         no_index=True,
     )
-    executor = SubprocessExecutor() if kind == "subprocess" else InProcessExecutor()
+    executor = make_executor(kind)
     return Session(storage=storage, executor=executor, installer=installer, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["subprocess", "inprocess"])
+@pytest.mark.parametrize("kind", EXECUTOR_KINDS)
 async def test_agent_code_adds_a_package_and_imports_it_in_the_same_run(
     tmp_path: Path, wheelhouse: Path, kind: str
 ) -> None:

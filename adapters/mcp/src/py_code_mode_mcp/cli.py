@@ -28,6 +28,7 @@ import anyio
 from py_code_mode import (
     FileStorage,
     InProcessExecutor,
+    SandboxExecutor,
     Session,
     Storage,
     SubprocessExecutor,
@@ -111,9 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     session = parser.add_argument_group("session")
     session.add_argument(
         "--executor",
-        choices=("subprocess", "inprocess"),
-        default="subprocess",
-        help="where code runs: a child process (default) or a thread of this process",
+        choices=("auto", "sandbox", "subprocess", "inprocess"),
+        default="auto",
+        help="where code runs: a child process in a bubblewrap sandbox (sandbox), a child "
+        "process (subprocess), or a thread of this process (inprocess); auto (the default) "
+        "is sandbox where bubblewrap works, else subprocess, and says which at start",
     )
     session.add_argument(
         "--timeout", metavar="S", type=_seconds, help="default seconds a run_code call may take"
@@ -300,13 +303,42 @@ def _storage_factory(
     return partial(redis_storage, **kwargs)
 
 
-def _session_factory(
-    storage: Callable[[], Storage], args: argparse.Namespace
-) -> Callable[[], Session]:
-    def make_session() -> Session:
-        executor: InProcessExecutor | SubprocessExecutor = (
-            InProcessExecutor() if args.executor == "inprocess" else SubprocessExecutor()
+def _executor_kind(parser: argparse.ArgumentParser, wanted: str) -> str:
+    """The executor to use, with `auto` settled; says on stderr where code will run."""
+    if wanted in ("auto", "sandbox"):
+        reason = SandboxExecutor.unavailable()
+        if reason is None:
+            print(f"{_PROG}: agent code runs in a bubblewrap sandbox", file=sys.stderr)
+            return "sandbox"
+        if wanted == "sandbox":
+            parser.exit(1, f"{_PROG}: --executor sandbox: {reason}\n")
+        print(
+            f"{_PROG}: WARNING: agent code runs WITHOUT a sandbox (as this user, with its "
+            f"files and network): {reason}",
+            file=sys.stderr,
         )
+        return "subprocess"
+    if wanted == "inprocess":
+        print(
+            f"{_PROG}: WARNING: agent code runs inside this server's process "
+            "(--executor inprocess isolates nothing)",
+            file=sys.stderr,
+        )
+    return wanted
+
+
+def _session_factory(
+    storage: Callable[[], Storage], executor_kind: str, args: argparse.Namespace
+) -> Callable[[], Session]:
+    executors: dict[str, Callable[[], SubprocessExecutor | InProcessExecutor]] = {
+        "sandbox": SandboxExecutor,
+        "subprocess": SubprocessExecutor,
+        "inprocess": InProcessExecutor,
+    }
+    make_executor = executors[executor_kind]
+
+    def make_session() -> Session:
+        executor = make_executor()
         return Session(
             storage=storage(),
             executor=executor,
@@ -329,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING,
         format=f"{_PROG}: %(levelname)s %(name)s: %(message)s",
     )
-    make_session = _session_factory(_storage_factory(parser, args), args)
+    storage = _storage_factory(parser, args)
+    make_session = _session_factory(storage, _executor_kind(parser, args.executor), args)
     options = ToolkitOptions.read_only() if args.read_only else None
     server = create_server(
         make_session,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from py_code_mode._execution.inprocess import InProcessExecutor
+from py_code_mode._execution.sandbox import SandboxExecutor
 from py_code_mode._execution.subprocess import SubprocessExecutor
 from py_code_mode._session import Session
 from py_code_mode._storage.file import FileStorage
@@ -23,7 +24,13 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds before the code is stopped"
     )
-    parser.add_argument("--executor", choices=("subprocess", "inprocess"), default="subprocess")
+    parser.add_argument(
+        "--executor",
+        choices=("subprocess", "sandbox", "inprocess"),
+        default="subprocess",
+        help="where code runs: a child process (default), one in a bubblewrap sandbox, or "
+        "a thread of this process",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -34,7 +41,12 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _run(code: str, args: argparse.Namespace) -> int:
-    executor = InProcessExecutor() if args.executor == "inprocess" else SubprocessExecutor()
+    executors = {
+        "subprocess": SubprocessExecutor,
+        "sandbox": SandboxExecutor,
+        "inprocess": InProcessExecutor,
+    }
+    executor = executors[args.executor]()
     async with Session(storage=FileStorage(args.base), executor=executor) as session:
         result = await session.run(code, timeout=args.timeout, on_output=_echo)
     if result.error:

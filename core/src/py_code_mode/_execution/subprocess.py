@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -30,9 +31,10 @@ from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerC
 from py_code_mode._process import describe_exit, kill_group, kill_tree, spawn
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime import protocol
+from py_code_mode._runtime.lifeline import children
 from py_code_mode.errors import CodeModeError, UsageError, WorkerLostError
 
-__all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor"]
+__all__ = ["DEFAULT_INHERITED_ENV", "Launch", "SubprocessExecutor"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,26 @@ def _is_id(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a worker process starts: the interpreter, and what it runs inside of, if anything.
+
+    The plain subprocess worker is `python` itself, a child of the host. A confined one
+    (`SandboxExecutor`) is started by a `wrapper` command (bubblewrap and its options) and
+    is then that command's child, so signals meant for agent code go to the child.
+    """
+
+    python: str
+    env: Mapping[str, str]
+    wrapper: Sequence[str] = ()
+    """The command and options that start the interpreter; () to start it directly."""
+    parent_pid: int | None = None
+    """The worker's parent as the worker sees it (0 from inside a PID namespace); None for
+    this process."""
+    import_paths: Sequence[str] | None = None
+    """Where the session's import paths are, as the worker sees them; None: where they are."""
+
+
 class _Worker:
     """One live worker process and the host's end of its channel."""
 
@@ -75,8 +97,11 @@ class _Worker:
         handler: RequestHandler,
         output_fds: tuple[int, int],
         max_frame_bytes: int,
+        *,
+        wrapped: bool = False,
     ) -> None:
         self.process = process
+        self._wrapped = wrapped
         self._loop = asyncio.get_running_loop()
         self._read_fd, self._write_fd = channel_fds
         self._frames = protocol.FrameBuffer(max_frame_bytes)
@@ -100,9 +125,7 @@ class _Worker:
         self._loop.add_reader(self._read_fd, self._on_readable)
 
     @classmethod
-    async def spawn(
-        cls, python: str, context: WorkerContext, env: Mapping[str, str], max_frame_bytes: int
-    ) -> _Worker:
+    async def spawn(cls, launch: Launch, context: WorkerContext, max_frame_bytes: int) -> _Worker:
         host_read, child_write = os.pipe()
         child_read, host_write = os.pipe()
         # Output pipes of our own rather than asyncio's transports: the host must be able to
@@ -110,15 +133,18 @@ class _Worker:
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         try:
-            argv = [python, "-I", "-c", _BOOTSTRAP, str(child_read), str(child_write)]
-            argv += [json.dumps(list(context.import_paths)), json.dumps(list(context.operations))]
-            argv += [str(max_frame_bytes), str(os.getpid())]
+            paths = context.import_paths if launch.import_paths is None else launch.import_paths
+            parent = os.getpid() if launch.parent_pid is None else launch.parent_pid
+            argv = [*launch.wrapper, launch.python, "-I", "-c", _BOOTSTRAP]
+            argv += [str(child_read), str(child_write)]
+            argv += [json.dumps(list(paths)), json.dumps(list(context.operations))]
+            argv += [str(max_frame_bytes), str(parent)]
             process = await spawn(
                 argv,
                 stdout=out_write,
                 stderr=err_write,
-                cwd=context.cwd,
-                env=env,
+                cwd=context.cwd,  # a wrapper moves the worker where it belongs
+                env=launch.env,
                 pass_fds=(child_read, child_write),
             )
         except BaseException:
@@ -136,6 +162,7 @@ class _Worker:
                 context.handler,
                 (out_read, err_read),
                 max_frame_bytes,
+                wrapped=bool(launch.wrapper),
             )
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
@@ -148,8 +175,9 @@ class _Worker:
                 raise
             await worker._shutdown()
             if isinstance(exc, TimeoutError | WorkerLostError):
+                command = " ".join([*launch.wrapper[:1], launch.python, "-I"])
                 raise WorkerLostError(
-                    f"The worker process did not start ({python} -I): "
+                    f"The worker process did not start ({command}): "
                     f"{worker.stderr.unclaimed_text().strip() or exc}"
                 ) from exc
             raise
@@ -338,8 +366,15 @@ class _Worker:
             await asyncio.wait(tasks, timeout=within)
 
     def interrupt(self) -> None:
-        """SIGINT to the worker's process group: KeyboardInterrupt in agent code."""
-        kill_group(self.process.pid, signal.SIGINT)
+        """SIGINT to the worker's process group: KeyboardInterrupt in agent code.
+
+        A wrapped worker is the wrapper's only child, in a session (and group) of its own.
+        """
+        if not self._wrapped:
+            kill_group(self.process.pid, signal.SIGINT)
+            return
+        for child in children(self.process.pid):
+            kill_group(child, signal.SIGINT)
 
     def _kill_everything(self) -> None:
         # The tree: what moved to a session of its own, or was adopted after a double
@@ -440,7 +475,11 @@ class SubprocessExecutor:
 
     async def _spawn(self) -> _Worker:
         assert self._context is not None
-        return await _Worker.spawn(self._python, self._context, self._env, self._max_frame_bytes)
+        return await _Worker.spawn(self._launch(), self._context, self._max_frame_bytes)
+
+    def _launch(self) -> Launch:
+        """How to start a worker; confined executors start it inside something."""
+        return Launch(self._python, self._env)
 
     def _prepare_spare(self) -> None:
         if self._warm_spare and self._spare is None and not self._closing:
