@@ -24,6 +24,7 @@ def test_the_public_names_are_exactly_these() -> None:
         "InvalidNameError",
         "InvalidRequirementError",
         "InvalidSkillError",
+        "Limits",
         "NotFoundError",
         "OutputCallback",
         "RedisStorage",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from py_code_mode._deps.installer import Installer
     from py_code_mode._execution.base import OutputCallback
     from py_code_mode._execution.inprocess import InProcessExecutor
+    from py_code_mode._execution.limits import Limits
     from py_code_mode._execution.sandbox import SandboxExecutor
     from py_code_mode._execution.subprocess import SubprocessExecutor
     from py_code_mode._result import ExecutionResult
@@ -60,6 +61,7 @@ _LOCATIONS = {
     "FileStorage": "py_code_mode._storage.file",
     "InProcessExecutor": "py_code_mode._execution.inprocess",
     "Installer": "py_code_mode._deps.installer",
+    "Limits": "py_code_mode._execution.limits",
     "OutputCallback": "py_code_mode._execution.base",
     "RedisStorage": "py_code_mode._storage.redis",  # needs the [redis] extra
     "SandboxExecutor": "py_code_mode._execution.sandbox",
@@ -91,6 +93,7 @@ __all__ = [
     "InvalidNameError",
     "InvalidRequirementError",
     "InvalidSkillError",
+    "Limits",
     "NotFoundError",
     "OutputCallback",
     "RedisStorage",

@@ -20,7 +20,7 @@ from typing import Any
 from py_code_mode._artifacts import ArtifactStore
 from py_code_mode._deps.installer import Installer
 from py_code_mode._deps.manager import DepsManager
-from py_code_mode._execution.base import Executor, OutputCallback, WorkerContext
+from py_code_mode._execution.base import CAPABILITIES, Executor, OutputCallback, WorkerContext
 from py_code_mode._execution.inprocess import InProcessExecutor
 from py_code_mode._execution.subprocess import SubprocessExecutor
 from py_code_mode._host import Host
@@ -45,7 +45,7 @@ _STORAGE_METHODS = (
     "list_deps",
     "close",
 )
-_EXECUTOR_METHODS = ("start", "run", "reset", "close")
+_EXECUTOR_METHODS = ("start", "run", "reset", "close", "capabilities")
 
 
 def default_deps_target(storage: Storage) -> Path:
@@ -168,6 +168,28 @@ class Session(AsyncOperations):
     def loop(self) -> asyncio.AbstractEventLoop | None:
         """The event loop the session started on (it owns the worker), None before start."""
         return self._loop
+
+    def supported_capabilities(self) -> frozenset[str]:
+        """What this session really provides: its executor's, plus runtime deps if allowed.
+
+        Names are upstream py-code-mode's: `timeout`, `process_isolation`,
+        `network_isolation`, `filesystem_isolation`, `memory_limit`, `cpu_limit`, `reset`,
+        `deps_install`, `deps_uninstall`.
+        """
+        found = set(self._executor.capabilities())
+        if self._allow_runtime_deps:
+            found |= {"deps_install", "deps_uninstall"}
+        return frozenset(found & set(CAPABILITIES))
+
+    def supports(self, capability: str) -> bool:
+        """Whether this session provides `capability` (see `supported_capabilities`).
+
+        Raises:
+            ValueError: `capability` is not one of the known names.
+        """
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
+        return capability in self.supported_capabilities()
 
     async def __aenter__(self) -> Session:
         await self.start()

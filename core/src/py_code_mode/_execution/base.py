@@ -31,6 +31,20 @@ class WorkerContext:
     builds its proxies from these, so it needs nothing of the host's code to do so."""
 
 
+CAPABILITIES = (
+    "timeout",
+    "process_isolation",
+    "network_isolation",
+    "filesystem_isolation",
+    "memory_limit",
+    "cpu_limit",
+    "reset",
+    "deps_install",
+    "deps_uninstall",
+)
+"""Everything a session may report it supports; the names upstream py-code-mode uses."""
+
+
 class Executor(Protocol):
     """Runs agent code. One executor serves one session."""
 
@@ -54,4 +68,8 @@ class Executor(Protocol):
 
     async def close(self) -> None:
         """Stop the worker and release everything the executor holds."""
+        ...
+
+    def capabilities(self) -> frozenset[str]:
+        """What this executor really provides, in `CAPABILITIES`' names."""
         ...

@@ -309,6 +309,10 @@ class InProcessExecutor:
         await agent.channel.abandon_run_requests(self._grace)
         return timed_out_outcome(outcome, timeout)
 
+    def capabilities(self) -> frozenset[str]:
+        """Timeouts and reset; a thread of the host isolates and limits nothing."""
+        return frozenset({"timeout", "reset"})
+
     async def reset(self) -> None:
         """Forget the code's variables."""
         async with self._lock:

@@ -36,6 +36,7 @@ from pathlib import Path
 import py_code_mode
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT
 from py_code_mode._execution.base import WorkerContext
+from py_code_mode._execution.limits import Limits
 from py_code_mode._execution.subprocess import DEFAULT_INHERITED_ENV, Launch, SubprocessExecutor
 from py_code_mode._runtime import protocol
 from py_code_mode.errors import SandboxUnavailableError
@@ -179,7 +180,7 @@ class SandboxExecutor(SubprocessExecutor):
         env: Extra environment variables for the worker.
         inherit_env: Names of host variables the worker may see (HOME, TMPDIR, USER and
             LOGNAME are the sandbox's own).
-        interrupt_grace, output_limit, warm_spare, max_frame_bytes: As for
+        interrupt_grace, output_limit, warm_spare, max_frame_bytes, limits: As for
             `SubprocessExecutor`.
 
     Raises (at session start):
@@ -199,6 +200,7 @@ class SandboxExecutor(SubprocessExecutor):
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         warm_spare: bool = True,
         max_frame_bytes: int = protocol.DEFAULT_MAX_FRAME_BYTES,
+        limits: Limits | None = None,
     ) -> None:
         super().__init__(
             env=env,
@@ -207,6 +209,7 @@ class SandboxExecutor(SubprocessExecutor):
             output_limit=output_limit,
             warm_spare=warm_spare,
             max_frame_bytes=max_frame_bytes,
+            limits=limits,
         )
         if not isinstance(network, bool):
             raise TypeError(f"network must be True or False, got {network!r}")
@@ -272,7 +275,15 @@ class SandboxExecutor(SubprocessExecutor):
     def _launch(self) -> Launch:
         env = dict(self._env)
         env.update(HOME=HOME, TMPDIR="/tmp", USER=_USER, LOGNAME=_USER)  # noqa: S108
-        return Launch(self._python, env, wrapper=self._wrapper, parent_pid=0)
+        limits = self._limits.as_worker_args()
+        return Launch(self._python, env, wrapper=self._wrapper, parent_pid=0, limits=limits)
+
+    def capabilities(self) -> frozenset[str]:
+        """The subprocess executor's, plus no host files, and no network unless granted."""
+        found = set(super().capabilities()) | {"filesystem_isolation"}
+        if not self._network:
+            found.add("network_isolation")
+        return frozenset(found)
 
     def _wrapper_args(self, context: WorkerContext) -> list[str]:
         assert self._bwrap is not None and self._session_dir is not None

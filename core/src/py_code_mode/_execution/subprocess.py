@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -28,6 +28,7 @@ import py_code_mode
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
+from py_code_mode._execution.limits import Limits
 from py_code_mode._process import describe_exit, kill_group, kill_tree, spawn
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime import protocol
@@ -85,6 +86,8 @@ class Launch:
     this process."""
     import_paths: Sequence[str] | None = None
     """Where the session's import paths are, as the worker sees them; None: where they are."""
+    limits: Mapping[str, int] = field(default_factory=dict)
+    """The resource limits the worker sets on itself (`Limits.as_worker_args`)."""
 
 
 class _Worker:
@@ -138,7 +141,7 @@ class _Worker:
             argv = [*launch.wrapper, launch.python, "-I", "-c", _BOOTSTRAP]
             argv += [str(child_read), str(child_write)]
             argv += [json.dumps(list(paths)), json.dumps(list(context.operations))]
-            argv += [str(max_frame_bytes), str(parent)]
+            argv += [str(max_frame_bytes), str(parent), json.dumps(dict(launch.limits))]
             process = await spawn(
                 argv,
                 stdout=out_write,
@@ -425,6 +428,8 @@ class SubprocessExecutor:
         max_frame_bytes: The largest message the worker may send; a value or a request
             beyond it is an error in agent code, and a worker that sends one anyway (or
             anything else that breaks the protocol) is stopped and replaced.
+        limits: Memory, file size and open files the worker may use (default `Limits()`:
+            1 GiB, 1 GiB, 1024); `Limits.none()` for no limits.
     """
 
     def __init__(
@@ -437,6 +442,7 @@ class SubprocessExecutor:
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         warm_spare: bool = True,
         max_frame_bytes: int = protocol.DEFAULT_MAX_FRAME_BYTES,
+        limits: Limits | None = None,
     ) -> None:
         if isinstance(inherit_env, str):
             raise TypeError("inherit_env must be a sequence of variable names, not one string")
@@ -451,6 +457,9 @@ class SubprocessExecutor:
                 f"max_frame_bytes must be from {_MIN_FRAME_BYTES:,} to "
                 f"{protocol.MAX_FRAME_BYTES:,} bytes, got {max_frame_bytes!r}"
             )
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
+        self._limits = limits if limits is not None else Limits()
         self._max_frame_bytes = max_frame_bytes
         self._python = python or sys.executable
         self._env = {name: os.environ[name] for name in inherit_env if name in os.environ}
@@ -479,7 +488,14 @@ class SubprocessExecutor:
 
     def _launch(self) -> Launch:
         """How to start a worker; confined executors start it inside something."""
-        return Launch(self._python, self._env)
+        return Launch(self._python, self._env, limits=self._limits.as_worker_args())
+
+    def capabilities(self) -> frozenset[str]:
+        """Timeouts, reset, a process of its own, and a memory limit if one is set."""
+        found = {"timeout", "reset", "process_isolation"}
+        if self._limits.memory is not None:
+            found.add("memory_limit")
+        return frozenset(found)
 
     def _prepare_spare(self) -> None:
         if self._warm_spare and self._spare is None and not self._closing:

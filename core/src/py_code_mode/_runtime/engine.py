@@ -24,7 +24,7 @@ import _thread
 import itertools
 import sys
 
-from py_code_mode._runtime import protocol
+from py_code_mode._runtime import limits, protocol
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the worker ~8 ms
 if TYPE_CHECKING:
@@ -305,7 +305,11 @@ class Engine:
 
 
 def _failure(exc: BaseException) -> dict[str, Any]:
-    return {"value": None, "error": format_exception(exc), "error_type": type(exc).__name__}
+    text = format_exception(exc)
+    breached = limits.explain(exc)
+    if breached is not None:
+        text = f"{text}\n{breached}"
+    return {"value": None, "error": text, "error_type": type(exc).__name__}
 
 
 _thread_loops = _thread._local()

@@ -2,9 +2,10 @@
 
 Started by `SubprocessExecutor` as
 ``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON MAX_FRAME_BYTES
-HOST_PID``: the specs of the namespace methods (`py_code_mode._operations.operation_specs`),
-the largest frame the host accepts, and the host, which the worker does not outlive
-(`lifeline`).
+HOST_PID LIMITS_JSON``: the specs of the namespace methods
+(`py_code_mode._operations.operation_specs`), the largest frame the host accepts, the host,
+which the worker does not outlive (`lifeline`), and the resource limits it sets on itself
+before any agent code runs (`limits`).
 The channel is the two inherited descriptors; stdin is closed and stdout/stderr belong to
 agent code and whatever it spawns. The engine flushes both before the result is sent, so the
 host finds a run's whole output in the pipes when the result arrives.
@@ -18,7 +19,7 @@ import _signal  # type: ignore[import-not-found]  # not `signal`: its enums cost
 import os
 import sys
 
-from py_code_mode._runtime import jsoncodec, lifeline, protocol
+from py_code_mode._runtime import jsoncodec, lifeline, limits, protocol
 from py_code_mode._runtime.channel import PipeChannel
 from py_code_mode._runtime.engine import Engine
 from py_code_mode._runtime.namespaces import add_import_paths, build_namespaces
@@ -92,6 +93,7 @@ def main(argv: list[str]) -> None:
     read_fd, write_fd, max_frame_bytes = int(argv[0]), int(argv[1]), int(argv[4])
     paths, operations = jsoncodec.loads(argv[2]), jsoncodec.loads(argv[3])
     lifeline.bind_to_host(int(argv[5]))
+    limits.apply(jsoncodec.loads(argv[6]))
     add_import_paths(paths)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = PipeChannel(read_fd, write_fd, max_frame_bytes)

@@ -1,0 +1,61 @@
+"""`Limits`: how much of the machine one worker may take.
+
+The worker sets them on itself as rlimits before agent code runs (`_runtime/limits.py`),
+so they hold for the subprocess and sandbox executors alike, and for every process agent
+code starts. In-process code shares the host's process, which nothing can limit apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["Limits"]
+
+GiB = 1 << 30
+_MIN_MEMORY = 64 << 20
+"""Below this the worker itself cannot start."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for a worker process; None leaves one unlimited.
+
+    Args:
+        memory: Bytes of heap and private memory (RLIMIT_DATA), 1 GiB by default. Beyond
+            it an allocation fails with MemoryError; the session's variables survive.
+        file_size: The largest file agent code may write, in bytes (RLIMIT_FSIZE).
+        open_files: How many files and sockets may be open at once (RLIMIT_NOFILE), the
+            worker's own few included.
+    """
+
+    memory: int | None = GiB
+    file_size: int | None = GiB
+    open_files: int | None = 1024
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"Limits.{name} must be a positive whole number or None, got {value!r}"
+                )
+        if self.memory is not None and self.memory < _MIN_MEMORY:
+            raise ValueError(
+                f"Limits.memory must be at least {_MIN_MEMORY >> 20} MiB for the worker to "
+                f"start, got {self.memory!r} bytes"
+            )
+        if self.open_files is not None and self.open_files < 16:
+            raise ValueError(
+                f"Limits.open_files must be at least 16 for the worker's own files, got "
+                f"{self.open_files!r}"
+            )
+
+    @classmethod
+    def none(cls) -> Limits:
+        """No limits at all."""
+        return cls(memory=None, file_size=None, open_files=None)
+
+    def as_worker_args(self) -> dict[str, int]:
+        """The limits that are set, by name, as the worker takes them."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
