@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from py_code_mode import (
     Session,
     SubprocessExecutor,
 )
+from py_code_mode._execution._cgroup import pids_parent
 
+from tests._support import missing
 from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.anyio
@@ -132,6 +135,7 @@ async def test_sessions_report_what_is_really_in_effect(workspace: Path) -> None
         ({"file_size": 1.5}, "Limits.file_size must be a positive whole number"),
         ({"open_files": True}, "Limits.open_files must be a positive whole number"),
         ({"open_files": 3}, "Limits.open_files must be at least 16"),
+        ({"processes": 4}, "Limits.processes must be at least 16"),
     ],
 )
 def test_bad_limits_are_refused(options: dict[str, object], message: str) -> None:
@@ -139,3 +143,48 @@ def test_bad_limits_are_refused(options: dict[str, object], message: str) -> Non
         Limits(**options)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="limits must be a Limits"):
         SubprocessExecutor(limits={"memory": 1})  # type: ignore[arg-type]
+
+
+def require_process_limit() -> None:
+    if pids_parent() is None:
+        missing("the host cannot make a pids cgroup here, so no process limit is in effect")
+
+
+async def test_the_process_limit_holds_for_processes_and_threads(
+    workspace: Path, kind: str
+) -> None:
+    require_process_limit()
+    executor = confined(kind, Limits(processes=32))
+    assert executor.process_limit == 32
+    spawn = (
+        "import subprocess\n"
+        "started = []\n"
+        "for _ in range(100):\n"
+        "    started.append(subprocess.Popen(['sleep', '30']))"
+    )
+    threads = (
+        "import threading\n"
+        "stop = threading.Event()\n"
+        "for _ in range(100):\n"
+        "    threading.Thread(target=stop.wait).start()"
+    )
+    async with Session(storage=FileStorage(workspace), executor=executor) as session:
+        await session.run("kept = 'still here'")
+        processes = await session.run(spawn)
+        ended = await session.run(
+            "for p in started: p.kill()\nfor p in started: p.wait()\n10 < len(started) < 32"
+        )
+        threaded = await session.run(threads)
+        after = await session.run("stop.set()\nkept")
+    for breached in (processes, threaded):
+        assert breached.error is not None
+        assert "process limit (32 processes and threads) was reached" in breached.error
+    assert (ended.error, ended.value) == (None, True)
+    assert (after.error, after.value) == (None, "still here")
+    parent = pids_parent()
+    assert parent is not None
+    assert not list(parent.glob(f"py-code-mode-{os.getpid()}-*")), "a cgroup was left behind"
+
+
+def test_without_a_process_limit_none_is_in_effect() -> None:
+    assert SubprocessExecutor(limits=Limits(processes=None)).process_limit is None

@@ -26,11 +26,15 @@ class Limits:
         file_size: The largest file agent code may write, in bytes (RLIMIT_FSIZE).
         open_files: How many files and sockets may be open at once (RLIMIT_NOFILE), the
             worker's own few included.
+        processes: How many processes and threads the worker and everything it starts may
+            have at once, its own few threads included: a pids cgroup, where the host can
+            make one (`SubprocessExecutor.process_limit` says whether it did).
     """
 
     memory: int | None = GiB
     file_size: int | None = GiB
     open_files: int | None = 1024
+    processes: int | None = 256
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -45,16 +49,17 @@ class Limits:
                 f"Limits.memory must be at least {_MIN_MEMORY >> 20} MiB for the worker to "
                 f"start, got {self.memory!r} bytes"
             )
-        if self.open_files is not None and self.open_files < 16:
-            raise ValueError(
-                f"Limits.open_files must be at least 16 for the worker's own files, got "
-                f"{self.open_files!r}"
-            )
+        for name in ("open_files", "processes"):
+            value = getattr(self, name)
+            if value is not None and value < 16:
+                raise ValueError(
+                    f"Limits.{name} must be at least 16 for the worker's own, got {value!r}"
+                )
 
     @classmethod
     def none(cls) -> Limits:
         """No limits at all."""
-        return cls(memory=None, file_size=None, open_files=None)
+        return cls(memory=None, file_size=None, open_files=None, processes=None)
 
     def as_worker_args(self) -> dict[str, int]:
         """The limits that are set, by name, as the worker takes them."""

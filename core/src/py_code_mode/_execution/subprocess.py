@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 import py_code_mode
+from py_code_mode._execution._cgroup import PidsCgroup, pids_parent
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
@@ -62,6 +63,20 @@ _BOOTSTRAP = (
 )
 _START_TIMEOUT = 30.0
 _MIN_FRAME_BYTES = 64 * 1024
+
+
+def _pids_cgroup(limit: int | None) -> PidsCgroup | None:
+    """A pids cgroup for a new worker, if a limit is asked for and the host can make one."""
+    if limit is None:
+        return None
+    parent = pids_parent()
+    if parent is None:
+        return None
+    try:
+        return PidsCgroup(parent, limit)
+    except OSError as exc:
+        logger.warning("no process limit for this worker: cannot make a cgroup: %s", exc)
+        return None
 
 
 def _is_id(value: Any) -> TypeGuard[int]:
@@ -102,9 +117,11 @@ class _Worker:
         max_frame_bytes: int,
         *,
         wrapped: bool = False,
+        cgroup: PidsCgroup | None = None,
     ) -> None:
         self.process = process
         self._wrapped = wrapped
+        self._cgroup = cgroup
         self._loop = asyncio.get_running_loop()
         self._read_fd, self._write_fd = channel_fds
         self._frames = protocol.FrameBuffer(max_frame_bytes)
@@ -135,13 +152,18 @@ class _Worker:
         # read whatever is in them at the moment a result arrives (PipeOutput).
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
+        cgroup: PidsCgroup | None = None
         try:
             paths = context.import_paths if launch.import_paths is None else launch.import_paths
             parent = os.getpid() if launch.parent_pid is None else launch.parent_pid
+            limits = dict(launch.limits)
+            cgroup = _pids_cgroup(limits.pop("processes", None))
+            if cgroup is not None:
+                limits["processes"] = cgroup.limit  # in effect: the worker may name it
             argv = [*launch.wrapper, launch.python, "-I", "-c", _BOOTSTRAP]
             argv += [str(child_read), str(child_write)]
             argv += [json.dumps(list(paths)), json.dumps(list(context.operations))]
-            argv += [str(max_frame_bytes), str(parent), json.dumps(dict(launch.limits))]
+            argv += [str(max_frame_bytes), str(parent), json.dumps(limits)]
             process = await spawn(
                 argv,
                 stdout=out_write,
@@ -153,10 +175,14 @@ class _Worker:
         except BaseException:
             os.close(out_read)
             os.close(err_read)
+            if cgroup is not None:
+                cgroup.remove()
             raise
         finally:
             for fd in (child_read, child_write, out_write, err_write):
                 os.close(fd)
+        if cgroup is not None:
+            cgroup.adopt(process.pid)  # before any agent code: it waits for a run
         worker: _Worker | None = None
         try:
             worker = cls(
@@ -166,6 +192,7 @@ class _Worker:
                 (out_read, err_read),
                 max_frame_bytes,
                 wrapped=bool(launch.wrapper),
+                cgroup=cgroup,
             )
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
@@ -175,6 +202,8 @@ class _Worker:
                 for fd in (host_read, host_write, out_read, err_read):
                     os.close(fd)
                 await process.wait()
+                if cgroup is not None:
+                    await asyncio.to_thread(cgroup.remove)
                 raise
             await worker._shutdown()
             if isinstance(exc, TimeoutError | WorkerLostError):
@@ -410,6 +439,9 @@ class _Worker:
         self._channel_closed()
         await self.process.wait()
         await self._gone
+        if self._cgroup is not None:
+            cgroup, self._cgroup = self._cgroup, None
+            await asyncio.to_thread(cgroup.remove)
         self.stdout.close()
         self.stderr.close()
 
@@ -428,8 +460,8 @@ class SubprocessExecutor:
         max_frame_bytes: The largest message the worker may send; a value or a request
             beyond it is an error in agent code, and a worker that sends one anyway (or
             anything else that breaks the protocol) is stopped and replaced.
-        limits: Memory, file size and open files the worker may use (default `Limits()`:
-            1 GiB, 1 GiB, 1024); `Limits.none()` for no limits.
+        limits: Memory, file size, open files and processes the worker may use (default
+            `Limits()`: 1 GiB, 1 GiB, 1024, 256); `Limits.none()` for no limits.
     """
 
     def __init__(
@@ -489,6 +521,17 @@ class SubprocessExecutor:
     def _launch(self) -> Launch:
         """How to start a worker; confined executors start it inside something."""
         return Launch(self._python, self._env, limits=self._limits.as_worker_args())
+
+    @property
+    def process_limit(self) -> int | None:
+        """The limit on processes and threads in effect for this executor's workers.
+
+        None when none was asked for, or the host cannot make a pids cgroup (not Linux, no
+        permission, no pids controller): the docs of `Limits.processes` say where it can.
+        """
+        if self._limits.processes is None or pids_parent() is None:
+            return None
+        return self._limits.processes
 
     def capabilities(self) -> frozenset[str]:
         """Timeouts, reset, a process of its own, and a memory limit if one is set."""

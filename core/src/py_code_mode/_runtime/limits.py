@@ -23,6 +23,7 @@ _RLIMITS = {
     "file_size": "RLIMIT_FSIZE",
     "open_files": "RLIMIT_NOFILE",
 }
+"""The limits the worker sets itself; `processes` is the host's cgroup, only named here."""
 
 _applied: dict[str, int] = {}
 
@@ -34,6 +35,9 @@ def apply(limits: dict[str, int]) -> None:
     import resource
 
     for name, value in limits.items():
+        _applied[name] = value
+        if name not in _RLIMITS:
+            continue
         which = getattr(resource, _RLIMITS[name])
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
@@ -48,6 +52,11 @@ def explain(exc: BaseException) -> str | None:
         return _said(
             "memory", "memory limit", "free memory (del large objects) or ask for a higher limit"
         )
+    if "processes" in _applied and (
+        (isinstance(exc, OSError) and exc.errno == errno.EAGAIN)
+        or (isinstance(exc, RuntimeError) and "can't start new thread" in str(exc))
+    ):
+        return _said("processes", "process limit", "wait for processes to end, or start fewer")
     if isinstance(exc, OSError):
         if exc.errno == errno.EFBIG and "file_size" in _applied:
             return _said("file_size", "file size limit", "write smaller files")
@@ -60,8 +69,9 @@ def explain(exc: BaseException) -> str | None:
 
 def _said(name: str, what: str, advice: str) -> str:
     value = _applied[name]
-    amount = f"{value:,} files" if name == "open_files" else _size(value)
-    return f"The session's {what} ({amount}) was reached; {advice}. The session goes on."
+    amount = {"open_files": f"{value:,} files", "processes": f"{value:,} processes and threads"}
+    amount_text = amount.get(name) or _size(value)
+    return f"The session's {what} ({amount_text}) was reached; {advice}. The session goes on."
 
 
 def _size(count: int) -> str:
