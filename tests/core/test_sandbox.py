@@ -20,10 +20,12 @@ import pytest
 from py_code_mode import (
     ExecutionResult,
     FileStorage,
+    Limits,
     SandboxExecutor,
     SandboxUnavailableError,
     Session,
     SubprocessExecutor,
+    UsageError,
 )
 
 from tests.conftest import require_sandbox
@@ -273,3 +275,41 @@ async def test_the_bwrap_of_the_sandbox_extra_runs_a_session(workspace: Path) ->
     assert SandboxExecutor.unavailable(bundled) is None
     async with opened(workspace, "sandbox", bwrap=bundled) as session:
         assert await value(session, "import os; os.getpid()") == 1
+
+
+async def test_host_paths_can_be_shown_read_only(tmp_path: Path, workspace: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "input.txt").write_text("shared with the agent")
+    probe = (
+        f"text = open({str(data / 'input.txt')!r}).read()\n"
+        "try:\n"
+        f"    open({str(data / 'out.txt')!r}, 'w')\n"
+        "    wrote = 'wrote'\n"
+        "except OSError as exc:\n"
+        "    wrote = type(exc).__name__\n"
+        "[text, wrote]"
+    )
+    async with opened(workspace, "sandbox", read_only=[data]) as session:
+        assert await value(session, probe) == ["shared with the agent", "OSError"]
+    assert not (data / "out.txt").exists()
+    with pytest.raises(UsageError, match="names paths that do not exist: /nonexistent/data"):
+        async with opened(workspace, "sandbox", read_only=["/nonexistent/data"]):
+            pass
+
+
+async def test_the_memory_backed_tmp_and_home_are_bounded_by_the_memory_limit(
+    workspace: Path,
+) -> None:
+    fill = (
+        "chunk = b'x' * (1 << 20)\n"
+        "with open('{where}/fill', 'wb') as f:\n"
+        "    for _ in range(200):\n"
+        "        f.write(chunk)\n"
+    )
+    small = Limits(memory=128 << 20)
+    async with opened(workspace, "sandbox", limits=small) as session:
+        for where in ("/tmp", "/home/agent"):
+            result = await session.run(fill.format(where=where))
+            assert result.error is not None and "No space left on device" in result.error
+            await value(session, f"import os; os.remove('{where}/fill')")

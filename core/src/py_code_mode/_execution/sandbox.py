@@ -39,7 +39,7 @@ from py_code_mode._execution.base import WorkerContext
 from py_code_mode._execution.limits import Limits
 from py_code_mode._execution.subprocess import DEFAULT_INHERITED_ENV, Launch, SubprocessExecutor
 from py_code_mode._runtime import protocol
-from py_code_mode.errors import SandboxUnavailableError
+from py_code_mode.errors import SandboxUnavailableError, UsageError
 
 __all__ = ["SandboxExecutor", "find_bwrap"]
 
@@ -252,6 +252,12 @@ class SandboxExecutor(SubprocessExecutor):
         reason = await asyncio.to_thread(self.unavailable, self._bwrap_given)
         if reason is not None:
             raise SandboxUnavailableError(reason)
+        missing = [str(path) for path in self._read_only if not path.exists()]
+        if missing:
+            raise UsageError(
+                f"SandboxExecutor(read_only=...) names paths that do not exist: "
+                f"{', '.join(missing)}"
+            )
         self._bwrap = find_bwrap(self._bwrap_given)
         self._session_dir = Path(tempfile.mkdtemp(prefix="py-code-mode-sandbox-"))
         try:
@@ -298,8 +304,12 @@ class SandboxExecutor(SubprocessExecutor):
             args.append("--share-net")
         args += ["--die-with-parent", "--new-session", "--as-pid-1"]
         args += ["--uid", str(_UID), "--gid", str(_UID), "--hostname", "sandbox"]
+        # Memory-backed, so bounded like the worker's memory: files in them are not the
+        # worker's heap, and RLIMIT_DATA would not see them.
+        size = [] if self._limits.memory is None else ["--size", str(self._limits.memory)]
         # /tmp first: host paths below it (a deps target, the work directory) go on top.
-        args += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--tmpfs", HOME]
+        args += [*size, "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+        args += [*size, "--tmpfs", HOME]
         args += _system_args()
         for name in ("passwd", "group"):
             args += ["--ro-bind", str(etc / name), f"/etc/{name}"]
