@@ -103,3 +103,13 @@ async def all_gone(marker: str) -> None:
     """Return once no process carries `marker`; bound it with fail_after."""
     while processes_with(marker):
         await anyio.sleep(0.05)
+
+
+READ_OR_ERROR = (
+    "def read(path):\n"
+    "    try:\n"
+    "        return open(path).read()\n"
+    "    except OSError as exc:\n"
+    "        return type(exc).__name__\n"
+)
+"""Agent code defining `read(path)`: a file's text, or the name of the error that stopped it."""

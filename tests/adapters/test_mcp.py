@@ -35,7 +35,14 @@ from py_code_mode_mcp import create_server
 from py_code_mode_mcp._sessions import SessionPool
 from py_code_mode_mcp.cli import TOKEN_ENV
 
-from tests._support import all_gone, exited, processes_with, require_binary, start_marked
+from tests._support import (
+    READ_OR_ERROR,
+    all_gone,
+    exited,
+    processes_with,
+    require_binary,
+    start_marked,
+)
 from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.anyio
@@ -514,11 +521,7 @@ async def test_by_default_agent_code_cannot_reach_the_token_file_or_the_server(
     secret.write_text("do-not-leak-me")
     look = (
         "import os\n"
-        "def read(path):\n"
-        "    try:\n"
-        "        return open(path).read()\n"
-        "    except OSError as exc:\n"
-        "        return type(exc).__name__\n"
+        f"{READ_OR_ERROR}"
         f"[read({str(secret)!r}), os.getppid(), os.path.exists('/proc/{os.getpid()}')]"
     )
     async with http_server(workspace, "--token-file", str(secret)) as url:

@@ -28,6 +28,7 @@ from py_code_mode import (
     UsageError,
 )
 
+from tests._support import READ_OR_ERROR, processes_with
 from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.anyio
@@ -114,11 +115,7 @@ async def test_host_files_outside_the_session_are_not_there(
     secret.write_text(SECRET)
     look = (
         "import os\n"
-        "def read(path):\n"
-        "    try:\n"
-        "        return open(path).read()\n"
-        "    except OSError as exc:\n"
-        "        return type(exc).__name__\n"
+        f"{READ_OR_ERROR}"
         f"[read({str(secret)!r}), os.path.exists({str(workspace / 'tools')!r}), "
         "os.path.exists('/etc/shadow')]"
     )
@@ -196,21 +193,10 @@ async def test_nothing_agent_code_started_outlives_the_session(workspace: Path) 
     )
     async with opened(workspace, "sandbox") as session:
         await value(session, escape)
-        assert len(_running(marker)) == 2, "the probe started nothing: it proves nothing"
+        assert len(processes_with(marker)) == 2, "the probe started nothing: it proves nothing"
     with anyio.fail_after(10):
-        while _running(marker):
+        while processes_with(marker):
             await anyio.sleep(0.05)
-
-
-def _running(marker: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except (OSError, ValueError):
-            continue
-    return found
 
 
 async def test_the_work_directory_lasts_for_the_session_and_goes_with_it(
