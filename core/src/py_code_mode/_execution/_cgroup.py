@@ -145,6 +145,16 @@ class PidsCgroup:
                 procs.write_text(str(current))
             pending += children(current)
 
+    def try_remove(self) -> bool:
+        """Remove the cgroup if it is empty (the usual case, and quick); False if not."""
+        try:
+            self.path.rmdir()
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return True
+
     def remove(self) -> None:
         """Kill what is left inside, then remove the cgroup; quiet if it is already gone."""
         for _ in range(50):

@@ -441,7 +441,8 @@ class _Worker:
         await self._gone
         if self._cgroup is not None:
             cgroup, self._cgroup = self._cgroup, None
-            await asyncio.to_thread(cgroup.remove)
+            if not cgroup.try_remove():  # something is left inside: kill it, off the loop
+                await asyncio.to_thread(cgroup.remove)
         self.stdout.close()
         self.stderr.close()
 
