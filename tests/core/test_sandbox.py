@@ -299,3 +299,15 @@ async def test_the_memory_backed_tmp_and_home_are_bounded_by_the_memory_limit(
             result = await session.run(fill.format(where=where))
             assert result.error is not None and "No space left on device" in result.error
             await value(session, f"import os; os.remove('{where}/fill')")
+
+
+async def test_a_workspace_behind_a_symlink_keeps_its_deps_importable(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    async with opened(link / "workspace", "sandbox") as session:
+        target = await value(session, "import sys; [p for p in sys.path if 'deps' in p][0]")
+        assert isinstance(target, str)
+        Path(target, "placed_by_hand.py").write_text("ANSWER = 42\n")  # as an install would
+        assert await value(session, "import placed_by_hand; placed_by_hand.ANSWER") == 42

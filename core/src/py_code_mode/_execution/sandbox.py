@@ -137,9 +137,13 @@ def _python_paths(python: str) -> list[str]:
 
 
 def _outermost(paths: set[str]) -> list[str]:
-    """The paths that are not inside another one of them, sorted (binding those is enough)."""
+    """The paths that are not inside another one of them, sorted (binding those is enough).
+
+    As given, not resolved: the worker uses them as they are spelled (a deps target below a
+    symlinked home, say), and bwrap follows a symlink in the source of a bind itself.
+    """
     kept: list[str] = []
-    for path in sorted(str(Path(p).resolve()) for p in paths if Path(p).exists()):
+    for path in sorted(os.path.abspath(p) for p in paths if Path(p).exists()):
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)
     return kept
