@@ -14,6 +14,7 @@ def test_the_public_names_are_exactly_these() -> None:
         "ArtifactInfo",
         "ArtifactNotFoundError",
         "CodeModeError",
+        "ContainerExecutor",
         "DepsInstallError",
         "ExecutionResult",
         "FileStorage",

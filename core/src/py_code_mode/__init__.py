@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     __version__: str
     from py_code_mode._deps.installer import Installer
     from py_code_mode._execution.base import OutputCallback
+    from py_code_mode._execution.container import ContainerExecutor
     from py_code_mode._execution.inprocess import InProcessExecutor
     from py_code_mode._execution.limits import Limits
     from py_code_mode._execution.sandbox import SandboxExecutor
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 _LOCATIONS = {
     "AgentTool": "py_code_mode._toolkit",
     "ArtifactInfo": "py_code_mode._storage.base",
+    "ContainerExecutor": "py_code_mode._execution.container",
     "ExecutionResult": "py_code_mode._result",
     "FileStorage": "py_code_mode._storage.file",
     "InProcessExecutor": "py_code_mode._execution.inprocess",
@@ -83,6 +85,7 @@ __all__ = [
     "ArtifactInfo",
     "ArtifactNotFoundError",
     "CodeModeError",
+    "ContainerExecutor",
     "DepsInstallError",
     "ExecutionResult",
     "FileStorage",

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -55,14 +57,29 @@ DEFAULT_INHERITED_ENV: tuple[str, ...] = (
 """Host variables a worker sees by default: enough to run programs, no secrets."""
 
 _PACKAGE_ROOT = str(Path(py_code_mode.__file__).resolve().parent.parent)
-_BOOTSTRAP = (
-    "import sys\n"
-    f"if {_PACKAGE_ROOT!r} not in sys.path: sys.path.insert(0, {_PACKAGE_ROOT!r})\n"
-    "from py_code_mode._runtime.worker import main\n"
-    "main(sys.argv[1:])\n"
-)
+
+
+def _bootstrap(package_root: str) -> str:
+    """The worker's `-c` program: find py_code_mode at `package_root`, run the worker."""
+    return (
+        "import sys\n"
+        f"if {package_root!r} not in sys.path: sys.path.insert(0, {package_root!r})\n"
+        "from py_code_mode._runtime.worker import main\n"
+        "main(sys.argv[1:])\n"
+    )
+
+
 _START_TIMEOUT = 30.0
 _MIN_FRAME_BYTES = 64 * 1024
+
+
+def _drain(fd: int, limit: int = 4096) -> str:
+    """What a dead process left in a pipe, up to `limit` bytes, without blocking."""
+    os.set_blocking(fd, False)
+    try:
+        return os.read(fd, limit).decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _pids_cgroup(limit: int | None) -> PidsCgroup | None:
@@ -103,6 +120,100 @@ class Launch:
     """Where the session's import paths are, as the worker sees them; None: where they are."""
     limits: Mapping[str, int] = field(default_factory=dict)
     """The resource limits the worker sets on itself (`Limits.as_worker_args`)."""
+    package_root: str | None = None
+    """Where the worker finds the py_code_mode package; None: where the host has it."""
+    channel_dir: Path | None = None
+    """A host directory for the channel's Unix socket, for a worker that inherits no
+    descriptors (a container's); None: inherited pipes."""
+    channel_dir_inside: str | None = None
+    """Where the worker sees `channel_dir`."""
+    signal: Callable[[int], None] | None = None
+    """How a signal reaches the worker when signalling the spawned process does not (a
+    container engine's `kill`); None: the spawned process (or a wrapper's child)."""
+
+
+_SOCKET_NAMES = itertools.count()
+
+
+class _PipeEnds:
+    """The channel as two pipes the worker inherits (READ_FD WRITE_FD)."""
+
+    def __init__(self) -> None:
+        self._host_read, self._child_write = os.pipe()
+        self._child_read, self._host_write = os.pipe()
+        self.args = [str(self._child_read), str(self._child_write)]
+        self.pass_fds = (self._child_read, self._child_write)
+        self._open = [self._host_read, self._host_write, self._child_read, self._child_write]
+
+    def spawned(self) -> None:
+        """The child has its ends (or never will): close ours of them."""
+        for fd in (self._child_read, self._child_write):
+            if fd in self._open:
+                self._open.remove(fd)
+                os.close(fd)
+
+    async def connected(self, process: asyncio.subprocess.Process) -> tuple[int, int]:
+        """The host's ends, now theirs to close."""
+        self._open = []
+        return self._host_read, self._host_write
+
+    def close(self) -> None:
+        for fd in self._open:
+            os.close(fd)
+        self._open = []
+
+
+class _SocketEnds:
+    """The channel as a Unix socket the worker connects to (``unix:PATH -``).
+
+    For a worker that inherits no descriptors: a container's, through a bind-mounted
+    directory. The host listens before the worker starts and takes one connection.
+    """
+
+    def __init__(self, launch: Launch) -> None:
+        assert launch.channel_dir is not None
+        name = f"channel-{next(_SOCKET_NAMES)}.sock"  # a worker and its spare may both start
+        self._path = launch.channel_dir / name
+        inside = launch.channel_dir_inside or str(launch.channel_dir)
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._listener.bind(str(self._path))
+            self._listener.listen(1)
+            self._listener.setblocking(False)
+        except BaseException:
+            self._listener.close()
+            raise
+        self.args = [f"unix:{inside}/{name}", "-"]
+        self.pass_fds: tuple[int, ...] = ()
+
+    def spawned(self) -> None:
+        """Nothing to hand over: the worker connects."""
+
+    async def connected(self, process: asyncio.subprocess.Process) -> tuple[int, int]:
+        """Wait for the worker's connection, or for its process to end first."""
+        loop = asyncio.get_running_loop()
+        accept = asyncio.ensure_future(loop.sock_accept(self._listener))
+        exited = asyncio.ensure_future(process.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {accept, exited}, timeout=_START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            exited.cancel()
+            if not accept.done():
+                accept.cancel()
+        if accept not in done:
+            why = "it ended" if exited in done else f"nothing in {_START_TIMEOUT:g} s"
+            raise WorkerLostError(f"the worker never connected to the channel ({why})")
+        connection, _ = accept.result()
+        self.close()
+        fd = connection.detach()
+        return fd, os.dup(fd)
+
+    def close(self) -> None:
+        self._listener.close()
+        with contextlib.suppress(OSError):
+            self._path.unlink()
 
 
 class _Worker:
@@ -116,11 +227,11 @@ class _Worker:
         output_fds: tuple[int, int],
         max_frame_bytes: int,
         *,
-        wrapped: bool = False,
+        launch: Launch,
         cgroup: PidsCgroup | None = None,
     ) -> None:
         self.process = process
-        self._wrapped = wrapped
+        self._launch = launch
         self._cgroup = cgroup
         self._loop = asyncio.get_running_loop()
         self._read_fd, self._write_fd = channel_fds
@@ -146,8 +257,7 @@ class _Worker:
 
     @classmethod
     async def spawn(cls, launch: Launch, context: WorkerContext, max_frame_bytes: int) -> _Worker:
-        host_read, child_write = os.pipe()
-        child_read, host_write = os.pipe()
+        ends = _SocketEnds(launch) if launch.channel_dir is not None else _PipeEnds()
         # Output pipes of our own rather than asyncio's transports: the host must be able to
         # read whatever is in them at the moment a result arrives (PipeOutput).
         out_read, out_write = os.pipe()
@@ -160,8 +270,8 @@ class _Worker:
             cgroup = _pids_cgroup(limits.pop("processes", None))
             if cgroup is not None:
                 limits["processes"] = cgroup.limit  # in effect: the worker may name it
-            argv = [*launch.wrapper, launch.python, "-I", "-c", _BOOTSTRAP]
-            argv += [str(child_read), str(child_write)]
+            root = launch.package_root or _PACKAGE_ROOT
+            argv = [*launch.wrapper, launch.python, "-I", "-c", _bootstrap(root), *ends.args]
             argv += [json.dumps(list(paths)), json.dumps(list(context.operations))]
             argv += [str(max_frame_bytes), str(parent), json.dumps(limits)]
             process = await spawn(
@@ -170,40 +280,51 @@ class _Worker:
                 stderr=err_write,
                 cwd=context.cwd,  # a wrapper moves the worker where it belongs
                 env=launch.env,
-                pass_fds=(child_read, child_write),
+                pass_fds=ends.pass_fds,
             )
         except BaseException:
+            ends.close()
             os.close(out_read)
             os.close(err_read)
             if cgroup is not None:
                 cgroup.remove()
             raise
         finally:
-            for fd in (child_read, child_write, out_write, err_write):
+            ends.spawned()
+            for fd in (out_write, err_write):
                 os.close(fd)
         if cgroup is not None:
             cgroup.adopt(process.pid)  # before any agent code: it waits for a run
         worker: _Worker | None = None
         try:
+            channel = await ends.connected(process)
             worker = cls(
                 process,
-                (host_read, host_write),
+                channel,
                 context.handler,
                 (out_read, err_read),
                 max_frame_bytes,
-                wrapped=bool(launch.wrapper),
+                launch=launch,
                 cgroup=cgroup,
             )
             await asyncio.wait_for(asyncio.shield(worker._ready), _START_TIMEOUT)
         except BaseException as exc:
             # Cancelled (a spare no longer wanted) or failed: leave no process behind.
             kill_group(process.pid)
+            if launch.signal is not None:
+                launch.signal(signal.SIGKILL)
             if worker is None:
-                for fd in (host_read, host_write, out_read, err_read):
-                    os.close(fd)
+                ends.close()
                 await process.wait()
+                said = _drain(err_read).strip()
+                for fd in (out_read, err_read):
+                    os.close(fd)
                 if cgroup is not None:
                     await asyncio.to_thread(cgroup.remove)
+                if isinstance(exc, TimeoutError | WorkerLostError):
+                    raise WorkerLostError(
+                        f"The worker process did not start: {exc}" + (f": {said}" if said else "")
+                    ) from exc
                 raise
             await worker._shutdown()
             if isinstance(exc, TimeoutError | WorkerLostError):
@@ -400,19 +521,24 @@ class _Worker:
     def interrupt(self) -> None:
         """SIGINT to the worker's process group: KeyboardInterrupt in agent code.
 
-        A wrapped worker is the wrapper's only child, in a session (and group) of its own.
+        A wrapped worker is the wrapper's only child, in a session (and group) of its own;
+        a container's is reached through its engine.
         """
-        if not self._wrapped:
+        if self._launch.signal is not None:
+            self._launch.signal(signal.SIGINT)
+        elif not self._launch.wrapper:
             kill_group(self.process.pid, signal.SIGINT)
-            return
-        for child in children(self.process.pid):
-            kill_group(child, signal.SIGINT)
+        else:
+            for child in children(self.process.pid):
+                kill_group(child, signal.SIGINT)
 
     def _kill_everything(self) -> None:
         # The tree: what moved to a session of its own, or was adopted after a double
         # fork; the group: anything /proc could not show.
         kill_tree(self.process.pid)
         kill_group(self.process.pid)
+        if self._launch.signal is not None:
+            self._launch.signal(signal.SIGKILL)
 
     async def kill(self) -> None:
         """Kill the worker and everything it started; wait until it is gone."""

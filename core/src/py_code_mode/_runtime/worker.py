@@ -2,7 +2,9 @@
 
 Started by `SubprocessExecutor` as
 ``python -I -c <bootstrap> READ_FD WRITE_FD PATHS_JSON OPERATIONS_JSON MAX_FRAME_BYTES
-HOST_PID LIMITS_JSON``: the specs of the namespace methods
+HOST_PID LIMITS_JSON``, where READ_FD WRITE_FD may also be ``unix:PATH -`` (a container's
+worker, which inherits no descriptors, connects to the host's socket instead): the specs of
+the namespace methods
 (`py_code_mode._operations.operation_specs`), the largest frame the host accepts, the host,
 which the worker does not outlive (`lifeline`), and the resource limits it sets on itself
 before any agent code runs (`limits`).
@@ -88,9 +90,25 @@ def serve(channel: PipeChannel, engine: Engine) -> None:
             channel.send(done)
 
 
+def channel_fds(read: str, write: str) -> tuple[int, int]:
+    """The channel's descriptors: inherited ones, or a connection to ``unix:PATH``.
+
+    A socket carries both directions; it is given as two descriptors (one a dup) because
+    the channel closes each of its ends once.
+    """
+    if not read.startswith("unix:"):
+        return int(read), int(write)
+    import _socket
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.connect(read.removeprefix("unix:"))
+    fd = sock.detach()
+    return fd, os.dup(fd)
+
+
 def main(argv: list[str]) -> None:
     """Entry point: wire the channel, the namespaces and the engine, then serve."""
-    read_fd, write_fd, max_frame_bytes = int(argv[0]), int(argv[1]), int(argv[4])
+    (read_fd, write_fd), max_frame_bytes = channel_fds(argv[0], argv[1]), int(argv[4])
     paths, operations = jsoncodec.loads(argv[2]), jsoncodec.loads(argv[3])
     lifeline.bind_to_host(int(argv[5]))
     limits.apply(jsoncodec.loads(argv[6]))
