@@ -14,7 +14,7 @@ from py_code_mode import (
     Session,
     SubprocessExecutor,
 )
-from py_code_mode._execution._cgroup import pids_parent
+from py_code_mode._execution._cgroup import controllers_available
 
 from tests._support import missing
 from tests.conftest import require_sandbox
@@ -145,15 +145,15 @@ def test_bad_limits_are_refused(options: dict[str, object], message: str) -> Non
         SubprocessExecutor(limits={"memory": 1})  # type: ignore[arg-type]
 
 
-def require_process_limit() -> None:
-    if pids_parent() is None:
-        missing("the host cannot make a pids cgroup here, so no process limit is in effect")
+def require_cgroup(controller: str) -> None:
+    if controller not in controllers_available():
+        missing(f"the host cannot make a {controller} cgroup here, so that limit is not in effect")
 
 
 async def test_the_process_limit_holds_for_processes_and_threads(
     workspace: Path, kind: str
 ) -> None:
-    require_process_limit()
+    require_cgroup("pids")
     executor = confined(kind, Limits(processes=32))
     assert executor.process_limit == 32
     spawn = (
@@ -181,9 +181,44 @@ async def test_the_process_limit_holds_for_processes_and_threads(
         assert "process limit (32 processes and threads) was reached" in breached.error
     assert (ended.error, ended.value) == (None, True)
     assert (after.error, after.value) == (None, "still here")
-    parent = pids_parent()
-    assert parent is not None
-    assert not list(parent.glob(f"py-code-mode-{os.getpid()}-*")), "a cgroup was left behind"
+    assert not left_behind(), "a cgroup was left behind"
+
+
+def left_behind() -> list[Path]:
+    return list(Path("/sys/fs/cgroup").rglob(f"py-code-mode-{os.getpid()}-*"))
+
+
+async def test_the_memory_limit_holds_for_the_worker_and_its_children_together(
+    workspace: Path, kind: str
+) -> None:
+    require_cgroup("memory")
+    executor = confined(kind, Limits(memory=256 << 20))
+    assert executor.memory_limit_covers_children
+    # Each process stays below the per-process rlimit; together they go past the cgroup's.
+    together = (
+        "import subprocess, sys, time\n"
+        "hold = \"b = b'x' * (120 << 20)\\nimport time\\ntime.sleep(60)\"\n"
+        "children = [subprocess.Popen([sys.executable, '-c', hold]) for _ in range(3)]\n"
+        "time.sleep(3)\n"
+        "codes = [c.poll() for c in children]\n"
+        "for c in children: c.kill()\n"
+        "codes"
+    )
+    worker_biggest = (
+        "import subprocess, sys\n"
+        "hog = b'x' * (200 << 20)\n"
+        "subprocess.run([sys.executable, '-c', \"b = b'x' * (100 << 20)\"])\n"
+    )
+    async with Session(storage=FileStorage(workspace), executor=executor) as session:
+        children = await session.run(together)
+        worker = await session.run(worker_biggest)
+        after = await session.run("'the next run works'")
+    assert children.error is None, children.error
+    assert isinstance(children.value, list) and -9 in children.value  # the kernel ended one
+    assert worker.state_lost and worker.error is not None
+    assert "killed by SIGKILL" in worker.error
+    assert "memory limit (256 MiB for the worker and everything it started)" in worker.error
+    assert after.value == "the next run works"
 
 
 def test_without_a_process_limit_none_is_in_effect() -> None:

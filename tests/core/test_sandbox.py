@@ -293,12 +293,20 @@ async def test_the_memory_backed_tmp_and_home_are_bounded_by_the_memory_limit(
         "    for _ in range(200):\n"
         "        f.write(chunk)\n"
     )
+    # The tmpfs is full at the memory limit; where a memory cgroup also counts its pages
+    # with the worker's own, the kernel may end the worker first. Bounded either way.
     small = Limits(memory=128 << 20)
     async with opened(workspace, "sandbox", limits=small) as session:
         for where in ("/tmp", "/home/agent"):
             result = await session.run(fill.format(where=where))
-            assert result.error is not None and "No space left on device" in result.error
-            await value(session, f"import os; os.remove('{where}/fill')")
+            assert result.error is not None
+            assert "No space left on device" in result.error or (
+                "memory limit (128 MiB for the worker and everything it started)" in result.error
+            ), result.error
+            # A replaced worker gets a fresh tmpfs; a surviving one clears its file.
+            await value(
+                session, f"import os; os.path.exists('{where}/fill') and os.remove('{where}/fill')"
+            )
 
 
 async def test_a_workspace_behind_a_symlink_keeps_its_deps_importable(tmp_path: Path) -> None:

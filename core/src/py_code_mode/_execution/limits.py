@@ -21,14 +21,17 @@ class Limits:
     """Resource limits for a worker process; None leaves one unlimited.
 
     Args:
-        memory: Bytes of heap and private memory (RLIMIT_DATA), 1 GiB by default. Beyond
-            it an allocation fails with MemoryError; the session's variables survive.
+        memory: Bytes of memory, 1 GiB by default: for each process its heap and private
+            memory (RLIMIT_DATA; beyond it an allocation fails with MemoryError and the
+            variables survive), and, where the host can make a memory cgroup, for the
+            worker and everything it starts together (beyond it the kernel ends the
+            largest process; if that is the worker, the result says so).
         file_size: The largest file agent code may write, in bytes (RLIMIT_FSIZE).
         open_files: How many files and sockets may be open at once (RLIMIT_NOFILE), the
             worker's own few included.
         processes: How many processes and threads the worker and everything it starts may
             have at once, its own few threads included: a pids cgroup, where the host can
-            make one (`SubprocessExecutor.process_limit` says whether it did).
+            make one (`SubprocessExecutor.process_limit` says whether it can).
     """
 
     memory: int | None = GiB

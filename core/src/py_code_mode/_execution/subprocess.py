@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 import py_code_mode
-from py_code_mode._execution._cgroup import PidsCgroup, pids_parent
+from py_code_mode._execution._cgroup import CONTROLLERS, WorkerCgroup, controllers_available
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
@@ -82,18 +82,16 @@ def _drain(fd: int, limit: int = 4096) -> str:
         return ""
 
 
-def _pids_cgroup(limit: int | None) -> PidsCgroup | None:
-    """A pids cgroup for a new worker, if a limit is asked for and the host can make one."""
-    if limit is None:
-        return None
-    parent = pids_parent()
-    if parent is None:
+def _worker_cgroup(limits: dict[str, int]) -> WorkerCgroup | None:
+    """Cgroups keeping a new worker's process and memory limits, where the host can."""
+    if not any(name in CONTROLLERS for name in limits):
         return None
     try:
-        return PidsCgroup(parent, limit)
+        cgroup = WorkerCgroup(limits)
     except OSError as exc:
-        logger.warning("no process limit for this worker: cannot make a cgroup: %s", exc)
+        logger.warning("no cgroup limits for this worker: cannot make a cgroup: %s", exc)
         return None
+    return cgroup or None
 
 
 def _is_id(value: Any) -> TypeGuard[int]:
@@ -228,11 +226,13 @@ class _Worker:
         max_frame_bytes: int,
         *,
         launch: Launch,
-        cgroup: PidsCgroup | None = None,
+        cgroup: WorkerCgroup | None = None,
     ) -> None:
         self.process = process
         self._launch = launch
         self._cgroup = cgroup
+        self._cgroup_limits = dict(cgroup.limits) if cgroup is not None else {}
+        self._oom_killed = False
         self._loop = asyncio.get_running_loop()
         self._read_fd, self._write_fd = channel_fds
         self._frames = protocol.FrameBuffer(max_frame_bytes)
@@ -262,14 +262,16 @@ class _Worker:
         # read whatever is in them at the moment a result arrives (PipeOutput).
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
-        cgroup: PidsCgroup | None = None
+        cgroup: WorkerCgroup | None = None
         try:
             paths = context.import_paths if launch.import_paths is None else launch.import_paths
             parent = os.getpid() if launch.parent_pid is None else launch.parent_pid
             limits = dict(launch.limits)
-            cgroup = _pids_cgroup(limits.pop("processes", None))
-            if cgroup is not None:
-                limits["processes"] = cgroup.limit  # in effect: the worker may name it
+            cgroup = _worker_cgroup(limits)
+            if cgroup is not None and "processes" in cgroup.limits:
+                limits["processes"] = cgroup.limits["processes"]  # the worker may name it
+            else:
+                limits.pop("processes", None)  # no cgroup keeps it: not in effect
             root = launch.package_root or _PACKAGE_ROOT
             argv = [*launch.wrapper, launch.python, "-I", "-c", _bootstrap(root), *ends.args]
             argv += [json.dumps(list(paths)), json.dumps(list(context.operations))]
@@ -417,7 +419,22 @@ class _Worker:
         """Why this worker is gone, in words."""
         if self.violation is not None:
             return f"The worker broke the channel protocol ({self.violation}) and was stopped"
-        return f"The worker process died ({describe_exit(self.process.returncode)})"
+        status = self.process.returncode
+        if self._launch.wrapper and status is not None and status > 128:
+            status = -(status - 128)  # bwrap and engines report a signal as 128 + its number
+        died = f"The worker process died ({describe_exit(status)})"
+        if self._out_of_memory():
+            limit = self._cgroup_limits["memory"]
+            return (
+                f"{died}: the session's memory limit ({limit >> 20} MiB for the worker and "
+                "everything it started) was reached, and the kernel ended it"
+            )
+        return died
+
+    def _out_of_memory(self) -> bool:
+        if self._cgroup is not None:
+            self._oom_killed = self._oom_killed or self._cgroup.memory_exhausted()
+        return self._oom_killed
 
     def _violated(self, reason: str) -> None:
         """The worker broke the protocol: stop it; whoever waits hears why, nobody believes it."""
@@ -566,6 +583,7 @@ class _Worker:
         await self.process.wait()
         await self._gone
         if self._cgroup is not None:
+            self._out_of_memory()  # read it while the cgroup is there to say it
             cgroup, self._cgroup = self._cgroup, None
             if not cgroup.try_remove():  # something is left inside: kill it, off the loop
                 await asyncio.to_thread(cgroup.remove)
@@ -656,9 +674,18 @@ class SubprocessExecutor:
         None when none was asked for, or the host cannot make a pids cgroup (not Linux, no
         permission, no pids controller): the docs of `Limits.processes` say where it can.
         """
-        if self._limits.processes is None or pids_parent() is None:
+        if self._limits.processes is None or "pids" not in controllers_available():
             return None
         return self._limits.processes
+
+    @property
+    def memory_limit_covers_children(self) -> bool:
+        """Whether the memory limit holds for a worker and its children together.
+
+        True where the host can make a memory cgroup; otherwise the limit (an rlimit)
+        holds for each process on its own.
+        """
+        return self._limits.memory is not None and "memory" in controllers_available()
 
     def capabilities(self) -> frozenset[str]:
         """Timeouts, reset, a process of its own, and a memory limit if one is set."""
