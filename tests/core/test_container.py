@@ -103,6 +103,7 @@ def test_the_container_command_line_confines_the_worker(tmp_path: Path) -> None:
     try:
         command = executor.container_command("pcm-1")
         session_dir = executor.work_dir.parent  # type: ignore[union-attr]
+        launch = executor._launch()
     finally:
         executor._remove_session_dir()
     text = " ".join(command)
@@ -121,6 +122,9 @@ def test_the_container_command_line_confines_the_worker(tmp_path: Path) -> None:
     runtime = Path(sys.modules["py_code_mode"].__file__ or "").resolve().parent
     assert f"--volume {runtime}:/opt/py-code-mode/py_code_mode:ro" in text
     assert "PATH=" not in text  # the image's own PATH, not the host's
+    # The engine's cgroups limit the container; the host's would hold only its client.
+    assert not launch.host_cgroups and "processes" not in launch.limits
+    assert launch.limits["memory"] == 512 << 20  # the worker's own rlimit, inside
     assert executor.capabilities() >= {"cpu_limit", "network_isolation", "memory_limit"}
 
 

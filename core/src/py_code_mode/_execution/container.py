@@ -254,7 +254,7 @@ class ContainerExecutor(SubprocessExecutor):
         self._names += 1
         name = f"{self._name_prefix}-{self._names}"
         limits = self._limits.as_worker_args()
-        limits.pop("processes", None)  # the engine's pids limit; the host makes no cgroup
+        limits.pop("processes", None)  # the engine's --pids-limit keeps it, not an rlimit
         return Launch(
             self._container_python,
             dict(os.environ),  # the engine's client runs on the host; the container gets --env
@@ -264,6 +264,7 @@ class ContainerExecutor(SubprocessExecutor):
             package_root=RUNTIME_INSIDE,
             channel_dir=self._session_dir / "channel",
             channel_dir_inside=CHANNEL_INSIDE,
+            host_cgroups=False,  # --memory and --pids-limit: the engine's, for the container
             signal=lambda sig: self._signal(name, sig),
         )
 

@@ -125,6 +125,9 @@ class Launch:
     descriptors (a container's); None: inherited pipes."""
     channel_dir_inside: str | None = None
     """Where the worker sees `channel_dir`."""
+    host_cgroups: bool = True
+    """Whether the host puts the spawned process in cgroups of its own for the limits; a
+    container engine keeps them itself, for the container."""
     signal: Callable[[int], None] | None = None
     """How a signal reaches the worker when signalling the spawned process does not (a
     container engine's `kill`); None: the spawned process (or a wrapper's child)."""
@@ -196,6 +199,10 @@ class _SocketEnds:
             done, _ = await asyncio.wait(
                 {accept, exited}, timeout=_START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
             )
+        except BaseException:  # cancelled (a spare no longer wanted): keep no connection
+            if accept.done() and not accept.cancelled() and accept.exception() is None:
+                accept.result()[0].close()
+            raise
         finally:
             exited.cancel()
             if not accept.done():
@@ -267,7 +274,7 @@ class _Worker:
             paths = context.import_paths if launch.import_paths is None else launch.import_paths
             parent = os.getpid() if launch.parent_pid is None else launch.parent_pid
             limits = dict(launch.limits)
-            cgroup = _worker_cgroup(limits)
+            cgroup = _worker_cgroup(limits) if launch.host_cgroups else None
             if cgroup is not None and "processes" in cgroup.limits:
                 limits["processes"] = cgroup.limits["processes"]  # the worker may name it
             else:
