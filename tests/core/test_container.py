@@ -133,7 +133,7 @@ def test_bad_options_are_refused_at_once() -> None:
         ContainerExecutor(cpus=0)
     with pytest.raises(TypeError, match="network must be True or False"):
         ContainerExecutor(network="none")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="mounts must be absolute"):
+    with pytest.raises(ValueError, match="mounts paths must be absolute"):
         ContainerExecutor(mounts=["data"])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,3 +74,26 @@ class Executor(Protocol):
     def capabilities(self) -> frozenset[str]:
         """What this executor really provides, in `CAPABILITIES`' names."""
         ...
+
+
+def host_paths(paths: Sequence[str | os.PathLike[str]], what: str) -> list[Path]:
+    """Host paths an isolating executor is told to show inside, checked: absolute, several.
+
+    Raises:
+        TypeError: One path was given where a sequence of them belongs.
+        ValueError: A path is relative (relative to what, inside?).
+    """
+    if isinstance(paths, str | os.PathLike):
+        raise TypeError(f"{what} must be a sequence of paths, not one path")
+    found = [Path(path) for path in paths]
+    for path in found:
+        if not path.is_absolute():
+            raise ValueError(f"{what} paths must be absolute, got {str(path)!r}")
+    return found
+
+
+def check_flag(value: object, what: str) -> bool:
+    """`value` if it is a bool; a truthy string such as "none" must not pass for one."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, got {value!r}")
+    return value

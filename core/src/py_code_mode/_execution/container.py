@@ -32,7 +32,7 @@ from pathlib import Path
 
 import py_code_mode
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT
-from py_code_mode._execution.base import WorkerContext
+from py_code_mode._execution.base import WorkerContext, check_flag, host_paths
 from py_code_mode._execution.limits import Limits
 from py_code_mode._execution.subprocess import Launch, SubprocessExecutor
 from py_code_mode._runtime import protocol
@@ -121,19 +121,12 @@ class ContainerExecutor(SubprocessExecutor):
             max_frame_bytes=max_frame_bytes,
             limits=limits,
         )
-        if not isinstance(network, bool):
-            raise TypeError(f"network must be True or False, got {network!r}")
         if cpus is not None and (isinstance(cpus, bool) or not cpus > 0):
             raise ValueError(f"cpus must be a positive number or None, got {cpus!r}")
-        if isinstance(mounts, str | os.PathLike):
-            raise TypeError("mounts must be a sequence of paths, not one path")
-        self._mounts = [Path(path) for path in mounts]
-        for path in self._mounts:
-            if not path.is_absolute():
-                raise ValueError(f"mounts must be absolute paths, got {str(path)!r}")
+        self._mounts = host_paths(mounts, "mounts")
         self._image = image or _default_image()
         self._engine_given = engine
-        self._network = network
+        self._network = check_flag(network, "network")
         self._cpus = cpus
         self._container_python = python
         self._session_dir: Path | None = None

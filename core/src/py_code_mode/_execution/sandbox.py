@@ -35,7 +35,7 @@ from pathlib import Path
 
 import py_code_mode
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT
-from py_code_mode._execution.base import WorkerContext
+from py_code_mode._execution.base import WorkerContext, check_flag, host_paths
 from py_code_mode._execution.limits import Limits
 from py_code_mode._execution.subprocess import DEFAULT_INHERITED_ENV, Launch, SubprocessExecutor
 from py_code_mode._runtime import protocol
@@ -215,15 +215,8 @@ class SandboxExecutor(SubprocessExecutor):
             max_frame_bytes=max_frame_bytes,
             limits=limits,
         )
-        if not isinstance(network, bool):
-            raise TypeError(f"network must be True or False, got {network!r}")
-        if isinstance(read_only, str | os.PathLike):
-            raise TypeError("read_only must be a sequence of paths, not one path")
-        self._network = network
-        self._read_only = [Path(path) for path in read_only]
-        for path in self._read_only:
-            if not path.is_absolute():
-                raise ValueError(f"read_only paths must be absolute, got {str(path)!r}")
+        self._network = check_flag(network, "network")
+        self._read_only = host_paths(read_only, "read_only")
         self._bwrap_given = bwrap
         self._bwrap: str | None = None
         self._session_dir: Path | None = None
