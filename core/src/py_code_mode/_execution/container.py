@@ -25,13 +25,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import py_code_mode
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT
+from py_code_mode._execution._workdir import SessionDir
 from py_code_mode._execution.base import WorkerContext, check_flag, host_paths
 from py_code_mode._execution.limits import Limits
 from py_code_mode._execution.subprocess import Launch, SubprocessExecutor
@@ -129,7 +129,6 @@ class ContainerExecutor(SubprocessExecutor):
         self._network = check_flag(network, "network")
         self._cpus = cpus
         self._container_python = python
-        self._session_dir: Path | None = None
         self._names = 0
         self._name_prefix = f"py-code-mode-{os.getpid()}-{id(self):x}"
         self._context_paths: list[str] = []
@@ -139,11 +138,6 @@ class ContainerExecutor(SubprocessExecutor):
     def image(self) -> str:
         """The image the worker runs in."""
         return self._image
-
-    @property
-    def work_dir(self) -> Path | None:
-        """The session's work directory on the host (`/work` inside), once started."""
-        return self._session_dir / "work" if self._session_dir is not None else None
 
     def capabilities(self) -> frozenset[str]:
         """The subprocess executor's, plus no host files, no network, and CPU if limited."""
@@ -160,29 +154,16 @@ class ContainerExecutor(SubprocessExecutor):
         self._prepare(context, engine)
         try:
             await self._ensure_image()
-            await super().start(context)
         except BaseException:
             self._remove_session_dir()
             raise
+        await super().start(context)
 
     def _prepare(self, context: WorkerContext, engine: str) -> None:
-        """Settle the engine and make the session's directories (work, channel)."""
+        """Settle the engine and make the session's directory (`/work` inside, the channel)."""
         self._engine = engine
-        self._session_dir = Path(tempfile.mkdtemp(prefix="py-code-mode-container-"))
-        for name in ("work", "channel"):
-            (self._session_dir / name).mkdir()
+        self._session_dir = SessionDir("container", ("channel",))
         self._context_paths = [str(path) for path in context.import_paths]
-
-    def _remove_session_dir(self) -> None:
-        if self._session_dir is not None:
-            shutil.rmtree(self._session_dir, ignore_errors=True)
-
-    async def close(self) -> None:
-        """Stop the worker (and so its container), then remove the session's directory."""
-        try:
-            await super().close()
-        finally:
-            self._remove_session_dir()
 
     async def _ensure_image(self) -> None:
         inspect = await asyncio.to_thread(
@@ -230,7 +211,7 @@ class ContainerExecutor(SubprocessExecutor):
         volumes = [
             (runtime, f"{RUNTIME_INSIDE}/py_code_mode", "ro"),
             (str(self._session_dir / "channel"), CHANNEL_INSIDE, "rw"),
-            (str(self._session_dir / "work"), WORK_INSIDE, "rw"),
+            (str(self._session_dir.work), WORK_INSIDE, "rw"),
             *((path, path, "ro") for path in self._context_paths),
             *((str(path), str(path), "ro") for path in self._mounts),
         ]

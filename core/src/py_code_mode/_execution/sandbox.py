@@ -29,12 +29,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import py_code_mode
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT
+from py_code_mode._execution._workdir import SessionDir
 from py_code_mode._execution.base import WorkerContext, check_flag, host_paths
 from py_code_mode._execution.limits import Limits
 from py_code_mode._execution.subprocess import DEFAULT_INHERITED_ENV, Launch, SubprocessExecutor
@@ -219,7 +219,6 @@ class SandboxExecutor(SubprocessExecutor):
         self._read_only = host_paths(read_only, "read_only")
         self._bwrap_given = bwrap
         self._bwrap: str | None = None
-        self._session_dir: Path | None = None
         self._wrapper: list[str] = []
 
     @staticmethod
@@ -235,15 +234,6 @@ class SandboxExecutor(SubprocessExecutor):
         except SandboxUnavailableError as exc:
             return str(exc)
 
-    @property
-    def work_dir(self) -> Path | None:
-        """The session's work directory (the worker's current directory), once started.
-
-        It is a directory of the host's, shown inside at the same path, and removed when
-        the session closes.
-        """
-        return self._session_dir / "work" if self._session_dir is not None else None
-
     async def start(self, context: WorkerContext) -> None:
         """Check that a sandbox can run here, prepare its directories, start the worker."""
         reason = await asyncio.to_thread(self.unavailable, self._bwrap_given)
@@ -256,24 +246,14 @@ class SandboxExecutor(SubprocessExecutor):
                 f"{', '.join(missing)}"
             )
         self._bwrap = find_bwrap(self._bwrap_given)
-        self._session_dir = Path(tempfile.mkdtemp(prefix="py-code-mode-sandbox-"))
+        # The work directory is a host one, shown inside at its own path (`work_dir`).
+        self._session_dir = SessionDir("sandbox", ("etc",))
         try:
             self._wrapper = self._wrapper_args(context)
-            await super().start(context)
         except BaseException:
             self._remove_session_dir()
             raise
-
-    async def close(self) -> None:
-        """Stop the worker, then remove the session's work directory."""
-        try:
-            await super().close()
-        finally:
-            self._remove_session_dir()
-
-    def _remove_session_dir(self) -> None:
-        if self._session_dir is not None:
-            shutil.rmtree(self._session_dir, ignore_errors=True)
+        await super().start(context)
 
     def _launch(self) -> Launch:
         env = dict(self._env)
@@ -290,10 +270,7 @@ class SandboxExecutor(SubprocessExecutor):
 
     def _wrapper_args(self, context: WorkerContext) -> list[str]:
         assert self._bwrap is not None and self._session_dir is not None
-        work = self._session_dir / "work"
-        work.mkdir()
-        etc = self._session_dir / "etc"
-        etc.mkdir()
+        work, etc = self._session_dir.work, self._session_dir / "etc"
         (etc / "passwd").write_text(f"{_USER}:x:{_UID}:{_UID}:{_USER}:{HOME}:/bin/sh\n")
         (etc / "group").write_text(f"{_USER}:x:{_UID}:\n")
         args = [self._bwrap, "--unshare-all"]

@@ -30,6 +30,7 @@ import py_code_mode
 from py_code_mode._execution._cgroup import CONTROLLERS, WorkerCgroup, controllers_available
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
+from py_code_mode._execution._workdir import SessionDir
 from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
 from py_code_mode._execution.limits import Limits
 from py_code_mode._process import describe_exit, kill_group, kill_tree, spawn
@@ -657,14 +658,33 @@ class SubprocessExecutor:
         self._lost: str | None = None  # why the last worker ended between runs, if it did
         self._closing = False
         self._abandoning: asyncio.Task[None] | None = None  # a cancelled run being stopped
+        self._session_dir: SessionDir | None = None  # an isolating executor's, removed at close
         self._lock = asyncio.Lock()
+
+    @property
+    def work_dir(self) -> Path | None:
+        """The work directory this executor made for the session, the worker's current one.
+
+        The sandbox and container executors make one (it is the only host path their agent
+        code sees) and remove it when the session closes; this one runs the worker in the
+        workspace and makes none: None.
+        """
+        return self._session_dir.work if self._session_dir is not None else None
 
     async def start(self, context: WorkerContext) -> None:
         """Start the worker (and its warm spare)."""
         if self._context is not None:
             raise UsageError("this SubprocessExecutor is already serving a session")
         self._context = context
-        self._worker = await self._spawn()
+        try:
+            self._worker = await self._spawn()
+        except BaseException:
+            self._remove_session_dir()
+            raise
+
+    def _remove_session_dir(self) -> None:
+        if self._session_dir is not None:
+            self._session_dir.remove()
 
     async def _spawn(self) -> _Worker:
         assert self._context is not None
@@ -880,6 +900,7 @@ class SubprocessExecutor:
                 self._worker = None
         finally:
             self._lock.release()
+            self._remove_session_dir()
 
 
 def _stream_callback(on_output: OutputCallback, name: str) -> Any:

@@ -35,14 +35,12 @@ def apply(limits: dict[str, int]) -> None:
     import resource
 
     for name, value in limits.items():
-        _applied[name] = value
-        if name not in _RLIMITS:
-            continue
-        which = getattr(resource, _RLIMITS[name])
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
+        if name in _RLIMITS:
+            which = getattr(resource, _RLIMITS[name])
+            _, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value))
         _applied[name] = value
 
 
