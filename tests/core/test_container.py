@@ -2,9 +2,9 @@
 
 A container's worker inherits no descriptors and connects to a Unix socket instead. That
 entry point (``unix:PATH -``) is run here as a plain subprocess, for real, so the channel a
-container uses is tested on every machine. Real containers run where an engine works and
-has the image; where none does (this project's CI machines have no image registry), those
-tests skip and say so.
+container uses is tested on every machine. Real Podman containers run from an image made
+here, with no registry (CI installs Podman, so there they must run); the official image is
+tried only where a registry is reachable.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from py_code_mode import (
@@ -27,6 +30,8 @@ from py_code_mode import (
 )
 from py_code_mode._execution.base import WorkerContext
 from py_code_mode._execution.subprocess import Launch
+
+from tests._support import READ_OR_ERROR, missing
 
 pytestmark = pytest.mark.anyio
 
@@ -145,7 +150,173 @@ async def test_without_an_engine_the_session_says_which_is_missing(workspace: Pa
     await session.close()
 
 
-# --- real containers, where an engine works ------------------------------------------------
+# --- real containers ---------------------------------------------------------------------
+#
+# No image registry is needed: an image of empty directories is imported from a tar, and the
+# host's /usr and Python installation are shown inside read-only. Rootful Podman on a host
+# with hybrid cgroups and no CAP_SYS_RESOURCE (this project's CI machines) needs runc, a
+# private cgroup namespace and rlimits it may set: an engine configuration, given to it by
+# `CONTAINERS_CONF`, as a user on such a host would.
+
+LOCAL_IMAGE = "localhost/py-code-mode-test-root:1"
+COMPATIBLE_CONF = """\
+[containers]
+cgroupns = "private"
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+"""
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """An image made here, and what a `ContainerExecutor` needs to run the host's Python in it."""
+
+    engine: str
+    image: str
+    python: str
+    mounts: tuple[str, ...]
+    engine_env: dict[str, str]
+
+    def executor(self, **options: Any) -> ContainerExecutor:
+        return ContainerExecutor(
+            engine=self.engine, image=self.image, python=self.python, mounts=self.mounts,
+            **options,
+        )  # fmt: skip
+
+
+def _root_tar(path: Path) -> tuple[str, ...]:
+    """Write an image root of mount points and the host's top-level links; return host dirs
+    the image must show (the non-link ones among /bin, /lib*, /sbin)."""
+    shown = ["/usr"]
+    with tarfile.open(path, "w") as tar:
+
+        def add(name: str, link: str | None = None) -> None:
+            info = tarfile.TarInfo(name)
+            info.mode = 0o755
+            if link is None:
+                info.type = tarfile.DIRTYPE
+            else:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+            tar.addfile(info)
+
+        for name in ("usr", "etc", "proc", "sys", "dev", "tmp", "run", "opt", "home", "work"):
+            add(name)
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            top = Path("/", name)
+            if top.is_symlink():
+                add(name, os.readlink(top))
+            elif top.is_dir():
+                add(name)
+                shown.append(str(top))
+    return tuple(shown)
+
+
+def _runs(
+    engine: str, image: str, python: str, mounts: tuple[str, ...], env: dict[str, str]
+) -> str:
+    """'' if the engine runs `python` in `image`, else the engine's last word on why not."""
+    volumes = [arg for path in mounts for arg in ("--volume", f"{path}:{path}:ro")]
+    command = [engine, "run", "--rm", "--network", "none", "--read-only", *volumes, image]
+    ran = subprocess.run(
+        [*command, python, "-c", "pass"], capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL, env={**os.environ, **env},
+    )  # fmt: skip
+    return "" if ran.returncode == 0 else (ran.stderr.strip().splitlines() or ["no output"])[-1]
+
+
+@pytest.fixture(scope="session")
+def local_image(tmp_path_factory: pytest.TempPathFactory) -> LocalImage:
+    engine = shutil.which("podman")
+    if engine is None:
+        missing("podman is not installed (Debian: apt-get install podman runc)")
+    tar = tmp_path_factory.mktemp("image") / "root.tar"
+    shown = _root_tar(tar)
+    imported = subprocess.run(
+        [engine, "import", str(tar), LOCAL_IMAGE], capture_output=True, text=True, timeout=120
+    )
+    if imported.returncode != 0:
+        missing(f"podman cannot import an image here: {imported.stderr.strip()}")
+    python = str(Path(sys.executable).resolve())
+    prefix = str(Path(sys.base_prefix).resolve())
+    mounts = shown + (() if prefix.startswith("/usr/") else (prefix,))
+    said = _runs(engine, LOCAL_IMAGE, python, mounts, {})
+    env: dict[str, str] = {}
+    if said:
+        conf = tmp_path_factory.mktemp("engine") / "containers.conf"
+        conf.write_text(COMPATIBLE_CONF)
+        env = {"CONTAINERS_CONF": str(conf)}
+        said_then = _runs(engine, LOCAL_IMAGE, python, mounts, env)
+        if said_then:
+            missing(f"podman cannot run a container here: {said}; with runc: {said_then}")
+    return LocalImage(engine, LOCAL_IMAGE, python, mounts, env)
+
+
+@pytest.fixture
+def podman(local_image: LocalImage, monkeypatch: pytest.MonkeyPatch) -> LocalImage:
+    """The local image, with the engine configured for this host for the test's duration."""
+    for key, value in local_image.engine_env.items():
+        monkeypatch.setenv(key, value)
+    return local_image
+
+
+async def test_a_real_container_runs_the_session_with_no_host_files_or_network(
+    tmp_path: Path, workspace: Path, podman: LocalImage
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for agents")
+    tools = workspace / "tools"
+    tools.mkdir(parents=True)
+    (tools / "echo.yaml").write_text(
+        "name: echo\ndescription: Print words\ncommand: echo\n"
+        "schema:\n  positional:\n    - {name: words, type: string, required: true}\n"
+        "recipes:\n  say: {params: {words: {}}}\n"
+    )
+    source = 'def run(a: int) -> int:\n    """Double."""\n    return 2 * a\n'
+    look = (
+        "import os, socket\n"
+        f"{READ_OR_ERROR}"
+        "net = sorted(name for _, name in socket.if_nameindex())\n"
+        f"skills.create('double', {source!r}, 'Double a number')\n"
+        "artifacts.save('seen', os.getcwd())\n"
+        f"[os.getpid(), artifacts.load('seen'), net, read({str(secret)!r}),\n"
+        f" os.path.exists({str(tools)!r}), tools.echo.say(words='from the host').strip(),\n"
+        " skills.double(a=21), os.environ['HOME']]"
+    )
+    async with Session(storage=FileStorage(workspace), executor=podman.executor()) as session:
+        assert session.supports("filesystem_isolation") and session.supports("network_isolation")
+        result = await session.run(look)
+    assert result.error is None, result.error
+    assert result.value == [
+        1, "/work", ["lo"], "FileNotFoundError", False, "from the host", 42, "/home/agent",
+    ]  # fmt: skip
+
+
+async def test_a_real_container_is_interrupted_replaced_and_limited(
+    workspace: Path, podman: LocalImage
+) -> None:
+    executor = podman.executor(limits=Limits(memory=256 << 20))
+    async with Session(storage=FileStorage(workspace), executor=executor) as session:
+        kept = await session.run("kept = 'still here'")
+        stopped = await session.run("import time\ntime.sleep(60)", timeout=1.0)
+        after_stop = await session.run("kept")
+        hungry = await session.run("block = bytearray(512 << 20)")
+        crashed = await session.run("import os\nos._exit(3)")
+        again = await session.run("import os\n[os.getpid(), 'a new container']")
+    assert kept.error is None, kept.error
+    assert stopped.timed_out and not stopped.state_lost, stopped.error  # SIGINT via the engine
+    assert after_stop.value == "still here"
+    assert hungry.error is not None and "memory" in hungry.error, hungry.error
+    assert crashed.state_lost, crashed.error
+    assert again.value == [1, "a new container"]
+    listed = subprocess.run(
+        [podman.engine, "ps", "--all", "--quiet", "--filter", "name=py-code-mode-"],
+        capture_output=True, text=True, env={**os.environ, **podman.engine_env},
+    )  # fmt: skip
+    assert executor._name_prefix not in listed.stdout  # --rm: nothing left behind
+
+
+# The official image, where a registry is reachable: what a user without a local image runs.
 
 
 @pytest.fixture
