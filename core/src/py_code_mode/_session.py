@@ -221,9 +221,9 @@ class Session(AsyncOperations):
         cwd = self._storage.root or Path.cwd()
         target = self._installer.target
         await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
-        tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions())
+        tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions(), cwd=cwd)
         host = Host(
-            tools=ToolService(tools, cwd),
+            tools=ToolService(tools),
             skills=SkillLibrary(self._storage),
             artifacts=ArtifactStore(self._storage),
             deps=DepsManager(self._storage, self._installer),
@@ -244,7 +244,10 @@ class Session(AsyncOperations):
         self._closed = True
         try:
             if self._host is not None:
-                await self._executor.close()
+                try:
+                    await self._executor.close()
+                finally:
+                    await self._host.tools.close()
         finally:
             await self._storage.close()
 

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +23,13 @@ ARGV_SCRIPT = "import json, sys; print(json.dumps(sys.argv[1:]))"
 def registry_of() -> Callable[..., ToolRegistry]:
     """Build a registry from YAML texts or mappings, each labelled `<name>.yaml`."""
 
-    def build(*definitions: str | dict[str, Any]) -> ToolRegistry:
+    def build(*definitions: str | dict[str, Any], cwd: Path | None = None) -> ToolRegistry:
         pairs = []
         for i, definition in enumerate(definitions):
             data = yaml.safe_load(definition) if isinstance(definition, str) else definition
             label = data.get("name", f"tool{i}") if isinstance(data, dict) else f"tool{i}"
             pairs.append((f"/workspace/tools/{label}.yaml", data))
-        return ToolRegistry.from_definitions(pairs)
+        return ToolRegistry.from_definitions(pairs, cwd=cwd)
 
     return build
 

@@ -253,10 +253,10 @@ async def test_the_marker_tool_does_run_with_fitting_arguments(
     registry_of: Build, marker_tool: tuple[dict[str, Any], Path], tmp_path: Path
 ) -> None:
     definition, marker = marker_tool
-    registry = registry_of(definition)
+    registry = registry_of(definition, cwd=tmp_path)
 
     with anyio.fail_after(30):
-        await registry.call("mark", None, {"first": "x", "flag": False}, cwd=tmp_path)
+        await registry.call("mark", None, {"first": "x", "flag": False})
 
     assert marker.exists()
 
@@ -442,10 +442,10 @@ async def test_a_file_that_is_not_executable_raises_tool_failed(
 
 async def test_the_command_runs_in_the_given_directory(registry_of: Build, tmp_path: Path) -> None:
     require_binary("python3")
-    registry = registry_of(python_tool("where", "import os; print(os.getcwd())"))
+    registry = registry_of(python_tool("where", "import os; print(os.getcwd())"), cwd=tmp_path)
 
     with anyio.fail_after(30):
-        output = await registry.call("where", None, {}, cwd=tmp_path)
+        output = await registry.call("where", None, {})
 
     assert Path(output.strip()).resolve() == tmp_path.resolve()
 
@@ -454,10 +454,10 @@ async def test_a_cwd_that_is_not_a_directory_is_a_usage_error(
     registry_of: Build, tmp_path: Path
 ) -> None:
     require_binary("python3")
-    registry = registry_of(python_tool("where", "print(1)"))
+    registry = registry_of(python_tool("where", "print(1)"), cwd=tmp_path / "missing")
 
     with pytest.raises(UsageError):
-        await registry.call("where", None, {}, cwd=tmp_path / "missing")
+        await registry.call("where", None, {})
 
 
 # --- timeouts and cancellation kill the whole process group -----------------------------
@@ -569,7 +569,7 @@ async def test_a_command_gets_a_minimal_environment_and_the_variables_it_names(
     # The command had the real value; what comes back to agent code has it redacted.
     assert seen["sha"] == hashlib.sha256(b"s3cr3t-value").hexdigest()
     assert seen["token"] == "***"
-    assert "s3cr3t" not in json.dumps(registry.list())
+    assert "s3cr3t" not in json.dumps(await registry.list())
 
 
 async def test_a_variable_the_host_lacks_is_a_clear_failure_naming_it(

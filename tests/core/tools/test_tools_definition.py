@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import jsonschema
 import pytest
 from py_code_mode._tools import ToolRegistry
@@ -65,7 +66,7 @@ def load(data: Any, source: str = SOURCE) -> ToolRegistry:
 
 
 def test_a_valid_definition_loads_with_its_tags_and_schema_types() -> None:
-    [tool] = load(VALID).list()
+    [tool] = anyio.run(load(VALID).list)
 
     assert tool["name"] == "fetcher"
     assert tool["description"] == "Get URLs"
@@ -107,7 +108,7 @@ def test_a_minimal_definition_gets_defaults_for_everything_optional(
 ) -> None:
     registry = registry_of("{name: date, recipes: {now: {}}}")
 
-    assert registry.list() == [
+    assert anyio.run(registry.list) == [
         {
             "name": "date",
             "description": "",
@@ -120,13 +121,13 @@ def test_a_minimal_definition_gets_defaults_for_everything_optional(
 def test_a_recipe_may_be_left_empty_in_yaml(registry_of: Callable[..., ToolRegistry]) -> None:
     registry = registry_of("name: date\nrecipes:\n  now:\n")
 
-    assert registry.list()[0]["callables"][0]["name"] == "now"
+    assert anyio.run(registry.list)[0]["callables"][0]["name"] == "now"
 
 
 def test_preset_and_defaults_make_a_required_positional_optional_in_the_description() -> None:
     data = changed("recipes.get.preset", {"url": "https://example.org"})
 
-    [tool] = load(data).list()
+    [tool] = anyio.run(load(data).list)
 
     url = tool["callables"][0]["parameters"][0]
     assert url["required"] is False
@@ -134,7 +135,7 @@ def test_preset_and_defaults_make_a_required_positional_optional_in_the_descript
 
 
 def test_a_boolean_parameter_is_described_with_default_false() -> None:
-    [tool] = load(VALID).list()
+    [tool] = anyio.run(load(VALID).list)
 
     quiet = tool["callables"][1]["parameters"][1]
     assert quiet == {
@@ -149,7 +150,7 @@ def test_a_boolean_parameter_is_described_with_default_false() -> None:
 def test_recipe_param_descriptions_override_the_schema_description() -> None:
     data = changed("recipes.get.params.url", {"description": "Where to go"})
 
-    [tool] = load(data).list()
+    [tool] = anyio.run(load(data).list)
 
     assert tool["callables"][0]["parameters"][0]["description"] == "Where to go"
 
@@ -164,11 +165,11 @@ def test_descriptions_are_fresh_copies_that_callers_may_change() -> None:
     data = changed("recipes.get.params.hdr", {"default": ["A: 1"]})
     registry = load(data)
 
-    first = registry.list()
+    first = anyio.run(registry.list)
     first[0]["callables"][0]["parameters"][2]["default"].append("B: 2")
     first[0]["tags"].append("changed")
 
-    again = registry.list()[0]
+    again = anyio.run(registry.list)[0]
     assert again["callables"][0]["parameters"][2]["default"] == ["A: 1"]
     assert again["tags"] == ["web", "http"]
 
@@ -179,7 +180,7 @@ def test_the_definition_is_not_changed_through_the_yaml_mapping_it_came_from() -
 
     data["recipes"]["get"]["params"]["hdr"]["default"].append("B: 2")
 
-    assert registry.list()[0]["callables"][0]["parameters"][2]["default"] == ["A: 1"]
+    assert anyio.run(registry.list)[0]["callables"][0]["parameters"][2]["default"] == ["A: 1"]
 
 
 MALFORMED: dict[str, Any] = {
@@ -191,7 +192,6 @@ MALFORMED: dict[str, Any] = {
     "reserved name list": changed("name", "list"),
     "reserved name search": changed("name", "search"),
     "keyword name": changed("name", "class"),
-    "mcp type": {"name": "web", "type": "mcp", "command": "uvx", "args": ["mcp-server-fetch"]},
     "unknown type": changed("type", "http"),
     "unknown top-level key": changed("recipe", {"get": {}}),
     "description not a string": changed("description", ["Get", "URLs"]),
@@ -264,13 +264,6 @@ def test_a_malformed_definition_is_rejected_naming_its_file(data: Any) -> None:
     assert SOURCE in str(excinfo.value)
 
 
-def test_mcp_definitions_are_rejected_as_not_supported_yet() -> None:
-    data = {"name": "web", "type": "mcp", "command": "uvx", "args": ["mcp-server-fetch"]}
-
-    with pytest.raises(ToolDefinitionError, match="MCP"):
-        load(data)
-
-
 def test_two_definitions_with_one_name_are_rejected_naming_both_files() -> None:
     first, second = "/ws/tools/a.yaml", "/ws/tools/b.yaml"
 
@@ -290,7 +283,7 @@ def test_a_definition_without_a_schema_has_no_parameters(
 ) -> None:
     registry = registry_of({"name": "date", "recipes": {"now": {"params": {}}}})
 
-    assert registry.list()[0]["callables"][0]["parameters"] == []
+    assert anyio.run(registry.list)[0]["callables"][0]["parameters"] == []
 
 
 @pytest.mark.parametrize(
@@ -325,7 +318,7 @@ def test_an_error_names_the_place_in_the_yaml_and_what_is_allowed(data: Any, exp
 
 
 def test_each_recipe_has_a_json_schema_that_agrees_with_its_argument_model() -> None:
-    [tool] = [load(VALID).describe("fetcher")]
+    [tool] = [anyio.run(load(VALID).describe, "fetcher")]
     get, raw = tool["callables"]
     # The preset and the recipe's default make nothing but url required.
     assert get["input_schema"]["required"] == ["url"]
@@ -361,4 +354,4 @@ def test_each_recipe_has_a_json_schema_that_agrees_with_its_argument_model() -> 
 
 def test_describing_an_unknown_tool_names_the_ones_there_are() -> None:
     with pytest.raises(ToolNotFoundError, match="Available: fetcher"):
-        load(VALID).describe("nope")
+        anyio.run(load(VALID).describe, "nope")

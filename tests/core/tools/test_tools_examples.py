@@ -66,12 +66,12 @@ async def test_the_examples_load_from_a_workspaces_tools_directory(tmp_path: Pat
     registry = ToolRegistry.from_definitions(definitions)
 
     assert registry.names() == ["curl", "jq"]
-    assert [c["name"] for c in registry.list()[0]["callables"]] == ["get", "post"]
-    assert [c["name"] for c in registry.list()[1]["callables"]] == ["query", "raw"]
+    assert [c["name"] for c in (await registry.list())[0]["callables"]] == ["get", "post"]
+    assert [c["name"] for c in (await registry.list())[1]["callables"]] == ["query", "raw"]
 
 
 def test_the_examples_advertise_their_parameters_with_schema_types(examples: ToolRegistry) -> None:
-    curl, jq = examples.list()
+    curl, jq = anyio.run(examples.list)
 
     get = curl["callables"][0]["parameters"]
     assert [(p["name"], p["type"], p["required"]) for p in get] == [

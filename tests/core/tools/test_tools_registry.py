@@ -49,15 +49,19 @@ def catalogue(registry_of: Build) -> ToolRegistry:
 
 def test_names_and_list_are_sorted_by_name(catalogue: ToolRegistry) -> None:
     assert catalogue.names() == ["archiver", "fetcher", "grepper"]
-    assert [tool["name"] for tool in catalogue.list()] == ["archiver", "fetcher", "grepper"]
+    assert [tool["name"] for tool in anyio.run(catalogue.list)] == [
+        "archiver",
+        "fetcher",
+        "grepper",
+    ]
 
 
 def test_an_empty_registry_has_no_tools() -> None:
     registry = ToolRegistry.empty()
 
     assert registry.names() == []
-    assert registry.list() == []
-    assert registry.search("anything") == []
+    assert anyio.run(registry.list) == []
+    assert anyio.run(registry.search, "anything") == []
 
 
 def test_no_definitions_make_an_empty_registry() -> None:
@@ -78,19 +82,19 @@ def test_no_definitions_make_an_empty_registry() -> None:
 def test_search_finds_tools_by_name_description_tags_and_recipes(
     catalogue: ToolRegistry, query: str, best: str
 ) -> None:
-    results = catalogue.search(query)
+    results = anyio.run(catalogue.search, query)
 
     assert results[0]["name"] == best
-    assert results[0] == next(t for t in catalogue.list() if t["name"] == best)
+    assert results[0] == next(t for t in anyio.run(catalogue.list) if t["name"] == best)
 
 
 def test_search_leaves_out_tools_that_match_nothing(catalogue: ToolRegistry) -> None:
-    assert catalogue.search("kubernetes") == []
+    assert anyio.run(catalogue.search, "kubernetes") == []
 
 
 def test_search_returns_at_most_limit_tools(catalogue: ToolRegistry) -> None:
-    assert len(catalogue.search("web text files pack", limit=2)) == 2
-    assert len(catalogue.search("web text files pack", limit=1)) == 1
+    assert len(anyio.run(catalogue.search, "web text files pack", 2)) == 2
+    assert len(anyio.run(catalogue.search, "web text files pack", 1)) == 1
 
 
 @pytest.mark.parametrize(
@@ -101,7 +105,7 @@ def test_search_rejects_a_query_that_is_not_a_string_or_a_bad_limit(
     catalogue: ToolRegistry, query: Any, limit: Any
 ) -> None:
     with pytest.raises(InputError):
-        catalogue.search(query, limit)
+        anyio.run(catalogue.search, query, limit)
 
 
 async def test_calling_an_unknown_tool_names_the_available_ones(catalogue: ToolRegistry) -> None:

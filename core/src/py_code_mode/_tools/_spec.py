@@ -1,4 +1,4 @@
-"""The format of a `tools/*.yaml` file of a CLI tool, as strict pydantic models.
+"""The format of a `tools/*.yaml` file, as strict pydantic models: CLI tools and MCP servers.
 
 The models are the format: nothing is coerced, unknown keys are forbidden, and every check
 that needs no command run is a validator. `read_spec` turns any failure into one
@@ -31,6 +31,8 @@ from py_code_mode.errors import ToolDefinitionError
 __all__ = [
     "DEFAULT_TIMEOUT",
     "INPUT_ARGUMENT",
+    "MCPToolSpec",
+    "TOOL_TYPES",
     "OptionSpec",
     "PositionalSpec",
     "RecipeParamSpec",
@@ -44,7 +46,11 @@ INPUT_ARGUMENT = "input"
 """The keyword every tool accepts for its stdin; no schema entry may use the name."""
 
 DEFAULT_TIMEOUT = 60.0
-"""Seconds a command may run when its YAML gives no `timeout`."""
+"""Seconds a command (or an MCP call, or an MCP server's start) may take when its YAML gives
+no `timeout`."""
+
+TOOL_TYPES = ("cli", "mcp")
+"""What `type:` may say; no `type` is a CLI tool."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _SHORT = re.compile(r"[A-Za-z0-9]+")
@@ -144,6 +150,24 @@ def _env_template(value: str) -> str:
     return value
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_name(value: str) -> str:
+    if not _HEADER_NAME.fullmatch(value):
+        raise ValueError(
+            f"header name {short_repr(value)} is not allowed: use letters, digits and - "
+            "(an HTTP token), e.g. Authorization"
+        )
+    return value
+
+
+def _no_line_breaks(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{short_repr(value)} holds a line break, which no header value may")
+    return value
+
+
 def _type_or_string(value: Any) -> Any:
     return "string" if value is None else value
 
@@ -152,6 +176,9 @@ ParameterName = Annotated[str, AfterValidator(_parameter_name)]
 Pattern = Annotated[str, AfterValidator(_regex)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 EnvValue = Annotated[str, AfterValidator(_env_template)]
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_no_line_breaks), AfterValidator(_env_template)]
+Timeout = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Short = Annotated[
     str, _matching(_SHORT, "short", "use letters or digits without the dash, e.g. short: s")
 ]
@@ -291,7 +318,7 @@ class ToolSpec(_Spec):
     type: Literal["cli"] = "cli"
     description: str = ""
     command: Annotated[tuple[str, ...], BeforeValidator(_command)] | None = None
-    timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] = DEFAULT_TIMEOUT
+    timeout: Timeout = DEFAULT_TIMEOUT
     tags: list[str] = Field(default_factory=list)
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     """Variables the command gets besides PATH, HOME and the locale; ``${NAME}`` in a value
@@ -302,19 +329,7 @@ class ToolSpec(_Spec):
     @model_validator(mode="before")
     @classmethod
     def _a_mapping_of_a_cli_tool(cls, data: Any) -> Any:
-        if data is None:
-            raise ValueError("the file is empty; a tool definition needs at least name and recipes")
-        if not isinstance(data, dict):
-            raise ValueError(
-                "expected a mapping of keys such as name and recipes, got "
-                f"{type(data).__name__} {short_repr(data)}"
-            )
-        if data.get("type") == "mcp":
-            raise ValueError(
-                "MCP tools (type: mcp) are not supported yet; only CLI tools are. Remove the "
-                "file from tools/ until MCP support arrives"
-            )
-        return data
+        return _mapping(data, "name and recipes")
 
     @model_validator(mode="after")
     def _recipes_fit_the_schema(self) -> ToolSpec:
@@ -323,6 +338,84 @@ class ToolSpec(_Spec):
             if recipe is not None:
                 _check_recipe(f"recipes.{name}", recipe, schema)
         return self
+
+
+class MCPToolSpec(_Spec):
+    """One `tools/*.yaml` file of an MCP server: its tools become `tools.<name>.<tool>()`."""
+
+    name: ToolName
+    type: Literal["mcp"]
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    transport: Literal["stdio", "http"] = "stdio"
+    command: Annotated[str, Field(min_length=1)] | None = None
+    """stdio: the server's executable, looked up on PATH."""
+    args: list[str] = Field(default_factory=list)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    """stdio: variables the server gets besides the SDK's safe few (PATH, HOME, ...);
+    ``${NAME}`` is the host's variable, resolved when the server starts."""
+    url: str | None = None
+    """http: the server's streamable HTTP endpoint."""
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """http: headers of every request; ``${NAME}`` as in `env`."""
+    timeout: Timeout = DEFAULT_TIMEOUT
+    """Seconds each call may take."""
+    startup_timeout: Timeout = DEFAULT_TIMEOUT
+    """Seconds the server may take to start and answer MCP's handshake (`uvx` may first
+    download the server)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping_of_a_server(cls, data: Any) -> Any:
+        data = _mapping(data, "name, type and command or url")
+        if data.get("transport") == "sse":
+            raise ValueError(
+                "transport 'sse' (HTTP+SSE, deprecated by MCP) is not supported; use "
+                "transport: http with the server's streamable HTTP endpoint (often .../mcp)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _what_the_transport_needs(self) -> MCPToolSpec:
+        given = self.model_fields_set
+        if self.transport == "stdio":
+            if self.command is None:
+                raise ValueError(
+                    "`command` is missing: a stdio server needs the command that starts it, "
+                    "e.g. command: uvx and args: [mcp-server-fetch]; or use transport: http "
+                    "and url"
+                )
+            stray = sorted(given & {"url", "headers"})
+        else:
+            if self.url is None:
+                raise ValueError(
+                    "`url` is missing: an http server needs its streamable HTTP endpoint, "
+                    "e.g. url: https://example.com/mcp"
+                )
+            scheme = self.url.partition("://")[0].lower()
+            if scheme not in ("http", "https") or "://" not in self.url:
+                raise ValueError(f"url {short_repr(self.url)} is not an http:// or https:// URL")
+            stray = sorted(given & {"command", "args", "env"})
+        if stray:
+            raise ValueError(
+                f"{', '.join(stray)} do not apply to transport {self.transport!r}; remove "
+                f"{'it' if len(stray) == 1 else 'them'}"
+            )
+        return self
+
+
+def _mapping(data: Any, keys: str) -> Any:
+    if data is None:
+        raise ValueError(f"the file is empty; a tool definition needs at least {keys}")
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"expected a mapping of keys such as {keys}, got {type(data).__name__} "
+            f"{short_repr(data)}"
+        )
+    return data
+
+
+AnySpec = ToolSpec | MCPToolSpec
 
 
 def _parameters(schema: SchemaSpec) -> dict[str, OptionSpec | PositionalSpec]:
@@ -367,16 +460,19 @@ def _check_recipe(
             raise ValueError(f"{where}.params.{name}: {exc}") from None
 
 
-def read_spec(source: str, data: Any) -> ToolSpec:
-    """Check one parsed YAML document against the format.
+def read_spec(source: str, data: Any) -> AnySpec:
+    """Check one parsed YAML document against the format of its `type`.
 
     Raises:
         ToolDefinitionError: It breaks the format; the message names `source`.
     """
+    model: type[AnySpec] = (
+        MCPToolSpec if isinstance(data, dict) and data.get("type") == "mcp" else ToolSpec
+    )
     try:
-        return ToolSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ToolDefinitionError(f"{source}: {_explain(exc)}") from None
+        raise ToolDefinitionError(f"{source}: {_explain(exc, model)}") from None
 
 
 # --- errors in the words of the format ---------------------------------------------------
@@ -389,7 +485,7 @@ _HINTS = {
 _KEY_HINTS = {"args": " (the old `args:` template format is gone: use `preset:` and `params:`)"}
 
 
-def _explain(exc: ValidationError) -> str:
+def _explain(exc: ValidationError, root: type[_Spec]) -> str:
     """The problems pydantic found, each with its place in the YAML, in the format's words."""
     problems = []
     for error in exc.errors(include_url=False):
@@ -400,7 +496,7 @@ def _explain(exc: ValidationError) -> str:
             problems.append(_HINTS[loc])
         elif kind == "extra_forbidden":
             key = loc[-1]
-            allowed = ", ".join(_allowed_keys(loc[:-1]))
+            allowed = ", ".join(_allowed_keys(root, loc[:-1]))
             hint = _KEY_HINTS.get(str(key), "")
             parent = _place(loc[:-1]) or "the tool definition"
             problems.append(
@@ -408,7 +504,8 @@ def _explain(exc: ValidationError) -> str:
             )
         elif kind == "literal_error" and loc[-1:] == ("type",) and len(loc) == 1:
             problems.append(
-                f"unknown tool type {short_repr(error['input'])}; leave `type` out or use 'cli'"
+                f"unknown tool type {short_repr(error['input'])}; leave `type` out for a CLI "
+                f"tool, or use one of {', '.join(TOOL_TYPES)}"
             )
         else:
             message = error["msg"].removeprefix("Value error, ")
@@ -431,9 +528,9 @@ def _place(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+def _allowed_keys(root: type[_Spec], loc: tuple[Any, ...]) -> list[str]:
     """The keys the model at `loc` allows, by their YAML names."""
-    model: Any = ToolSpec
+    model: Any = root
     for part in loc:
         if isinstance(part, int):
             continue  # a list item: the model stays that of the list's items

@@ -15,7 +15,6 @@ timeout or a cancelled call kills everything it started, not only the direct chi
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +23,20 @@ from typing import Any
 from pydantic import ValidationError
 
 from py_code_mode._process import Bounded, Command, describe_exit
+from py_code_mode._tools._hostvars import redact, resolve
 from py_code_mode._tools.definition import (
     INPUT_ARGUMENT,
     CLIToolDefinition,
     Parameter,
     Recipe,
+    describe,
     short_repr,
     value_problem,
 )
-from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
+from py_code_mode.errors import ToolArgumentError, ToolFailedError, ToolNotFoundError, UsageError
 
 __all__ = [
+    "CLITool",
     "Invocation",
     "MAX_ERROR_CHARS",
     "MAX_STDOUT_BYTES",
@@ -234,14 +236,14 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
             f"raise `timeout` in {tool.source} if it needs longer"
         )
     if command.returncode != 0:
-        raise ToolFailedError(_redact(_failure(tool, command.returncode, stderr, stdout), secrets))
+        raise ToolFailedError(redact(_failure(tool, command.returncode, stderr, stdout), secrets))
     text = stdout.head.decode("utf-8", errors="replace")
     if stdout.dropped:
         text += (
             f"\n[py-code-mode: output truncated: the command wrote {stdout.total} bytes, "
             f"only the first {len(stdout.head)} are shown]"
         )
-    return _redact(text, secrets)
+    return redact(text, secrets)
 
 
 BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE")
@@ -260,27 +262,8 @@ def environment(tool: CLIToolDefinition) -> tuple[dict[str, str], list[str]]:
     """
     env = {name: os.environ[name] for name in BASE_ENV if name in os.environ}
     env.setdefault("PATH", os.defpath)
-    secrets: list[str] = []
-    for name, template in tool.env.items():
-        used = string.Template(template).get_identifiers()
-        absent = [variable for variable in used if variable not in os.environ]
-        if absent:
-            raise ToolFailedError(
-                f"Tool {tool.name!r} needs the host variable {absent[0]} (for {name} in its "
-                f"`env`), which is not set; set it where the session runs, or change "
-                f"{tool.source}"
-            )
-        env[name] = string.Template(template).substitute(os.environ)
-        secrets += [os.environ[variable] for variable in used]
-    return env, secrets
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    """`text` with each host value a definition passed replaced by ``***``."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:  # shorter ones would garble ordinary text
-            text = text.replace(secret, "***")
-    return text
+    resolved = resolve(tool.env, tool=tool.name, source=tool.source, key="env")
+    return {**env, **resolved}, resolved.secrets
 
 
 def _not_started(tool: CLIToolDefinition, executable: str, exc: OSError) -> str:
@@ -306,3 +289,56 @@ def _failure(tool: CLIToolDefinition, code: int | None, stderr: Bounded, stdout:
     if len(detail) > MAX_ERROR_CHARS:
         detail = "..." + detail[-MAX_ERROR_CHARS:]
     return f"Tool {tool.name!r} failed ({describe_exit(code)}): {detail or '(no output)'}"
+
+
+# --- the tool --------------------------------------------------------------------------
+
+
+class CLITool:
+    """A CLI definition as a `Tool`: its recipes are its callables, run in `cwd`.
+
+    Args:
+        definition: The checked definition.
+        cwd: Where commands run; None for the host process's directory.
+    """
+
+    def __init__(self, definition: CLIToolDefinition, cwd: Path | None = None) -> None:
+        self.definition = definition
+        self._cwd = cwd
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def source(self) -> str:
+        return self.definition.source
+
+    def __repr__(self) -> str:
+        return f"<CLI tool {self.name} from {self.source}>"
+
+    async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
+        return describe(self.definition, schemas=schemas)
+
+    async def call(self, function: str | None, args: Mapping[str, Any]) -> str:
+        """Run a recipe: without one, the recipe named like the tool, else the raw schema.
+
+        The keyword `input` is the command's stdin (str, bytes or JSON data).
+        """
+        recipe = self._recipe(function)
+        return await run(self.definition, bind(self.definition, recipe, args), cwd=self._cwd)
+
+    async def aclose(self) -> None:
+        """Nothing stays open between calls."""
+
+    def _recipe(self, name: Any) -> Recipe | None:
+        recipes = self.definition.recipes
+        if name is None:
+            return recipes.get(self.name)
+        recipe = recipes.get(name) if isinstance(name, str) else None
+        if recipe is None:
+            label = f"{self.name}.{name}" if isinstance(name, str) else f"{self.name}.{name!r}"
+            raise ToolNotFoundError(
+                f"Unknown recipe: {short_repr(label)}. Available: {', '.join(recipes)}"
+            )
+        return recipe

@@ -37,6 +37,7 @@ from py_code_mode._tools._values import (
     value_problem,
 )
 from py_code_mode._tools._values import python_type as value_type
+from py_code_mode.errors import ToolDefinitionError
 
 __all__ = [
     "CLIToolDefinition",
@@ -47,6 +48,7 @@ __all__ = [
     "ParameterType",
     "Recipe",
     "RecipeParam",
+    "compile_spec",
     "describe",
     "parse_definition",
     "short_repr",
@@ -256,10 +258,14 @@ def parse_definition(source: str, data: Any) -> CLIToolDefinition:
         ToolDefinitionError: The mapping breaks the format; the message names the file,
             the place in it, what is wrong and what is allowed instead.
     """
-    return _compile(source, read_spec(source, data))
+    spec = read_spec(source, data)
+    if not isinstance(spec, ToolSpec):
+        raise ToolDefinitionError(f"{source}: a {spec.type} tool, not a CLI tool")
+    return compile_spec(source, spec)
 
 
-def _compile(source: str, spec: ToolSpec) -> CLIToolDefinition:
+def compile_spec(source: str, spec: ToolSpec) -> CLIToolDefinition:
+    """Turn a checked CLI spec into its definition (`parse_definition` without the reading)."""
     options = tuple(
         Parameter(
             name=name,

@@ -1,29 +1,28 @@
-"""The tools a session offers: looked up by name, listed, searched and called.
+"""The tools a session offers: looked up by name, listed, searched, called and closed.
 
-The registry only finds things and delegates: `definition` checks the YAML, `cli` checks
-arguments and runs the command. It is built once from storage's parsed definitions and
-never changes, so concurrent calls need no locking.
+The registry only finds things and delegates: each kind of tool (`_tools.base.Tool`)
+describes and runs itself. It is built once from storage's parsed definitions and never
+changes, so concurrent calls need no locking; tools that hold connections (MCP servers)
+open them at first use and close them with the session.
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from py_code_mode._ranking import Document, rank
-from py_code_mode._tools import cli
-from py_code_mode._tools.definition import (
-    CLIToolDefinition,
-    Recipe,
-    describe,
-    parse_definition,
-    short_repr,
-)
+from py_code_mode._tools._spec import MCPToolSpec, read_spec
+from py_code_mode._tools.base import Tool
+from py_code_mode._tools.cli import CLITool
+from py_code_mode._tools.definition import compile_spec, short_repr
+from py_code_mode._tools.mcp import MCPTool
 from py_code_mode.errors import InputError, ToolDefinitionError, ToolNotFoundError
 
-__all__ = ["ToolRegistry"]
+__all__ = ["ToolRegistry", "load_tool"]
 
 _SEARCH_WEIGHTS: Mapping[str, float] = {
     "name": 3.0,
@@ -33,18 +32,30 @@ _SEARCH_WEIGHTS: Mapping[str, float] = {
 }
 
 
+def load_tool(source: str, data: Any, cwd: Path | None = None) -> Tool:
+    """Check one parsed YAML definition and make the tool of its `type`.
+
+    Raises:
+        ToolDefinitionError: The definition breaks its format; the message names `source`.
+    """
+    spec = read_spec(source, data)
+    if isinstance(spec, MCPToolSpec):
+        return MCPTool(spec, source, cwd)
+    return CLITool(compile_spec(source, spec), cwd)
+
+
 class ToolRegistry:
     """Every tool of a session by name; build it with `from_definitions` or `empty`.
 
     Args:
-        tools: Checked definitions; names must be unique.
+        tools: Tools of any kind; names must be unique.
 
     Raises:
-        ToolDefinitionError: Two definitions share a name.
+        ToolDefinitionError: Two tools share a name.
     """
 
-    def __init__(self, tools: Iterable[CLIToolDefinition] = ()) -> None:
-        self._tools: dict[str, CLIToolDefinition] = {}
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
         for tool in tools:
             first = self._tools.get(tool.name)
             if first is not None:
@@ -55,21 +66,21 @@ class ToolRegistry:
             self._tools[tool.name] = tool
 
     @classmethod
-    def from_definitions(cls, definitions: Iterable[tuple[str, Any]]) -> ToolRegistry:
+    def from_definitions(
+        cls, definitions: Iterable[tuple[str, Any]], *, cwd: Path | None = None
+    ) -> ToolRegistry:
         """Check parsed YAML definitions and build a registry of them.
 
         Args:
             definitions: ``(source, mapping)`` pairs, as `Storage.load_tool_definitions`
                 returns them; `source` names the file in error messages.
-
-        Returns:
-            A registry of every definition.
+            cwd: Where commands and stdio servers run; None for the host's directory.
 
         Raises:
             ToolDefinitionError: A definition is malformed, or two share a name; the
                 message names the file(s).
         """
-        return cls(parse_definition(source, data) for source, data in definitions)
+        return cls(load_tool(source, data, cwd) for source, data in definitions)
 
     @classmethod
     def empty(cls) -> ToolRegistry:
@@ -83,36 +94,31 @@ class ToolRegistry:
         """Tool names, sorted."""
         return sorted(self._tools)
 
-    def list(self) -> list[dict[str, Any]]:
+    async def list(self) -> list[dict[str, Any]]:
         """Every tool in its agent-facing dict form, sorted by name.
+
+        Tools that connect (MCP servers) are described concurrently, so a slow server
+        costs its own start, not the sum of all starts.
 
         Returns:
             ``{name, description, tags, callables: [{name, description, parameters}]}``
-            per tool; fresh dicts the caller may change.
+            per tool, plus ``error`` for a tool that cannot be used now; fresh dicts.
         """
-        return [describe(self._tools[name]) for name in self.names()]
+        return await self._describe_all(self.names())
 
-    def describe(self, name: str) -> dict[str, Any]:
+    async def describe(self, name: str) -> dict[str, Any]:
         """One tool in the form `list` gives, each callable with its `input_schema` too.
 
         Raises:
             ToolNotFoundError: No tool has that name; the message lists those there are.
         """
-        return describe(self._tool(name), schemas=True)
+        return await self._tool(name).describe(schemas=True)
 
-    # `builtins.list`: inside the class body, `list` now names the method above.
-    def search(self, query: str, limit: int = 10) -> builtins.list[dict[str, Any]]:
+    async def search(self, query: str, limit: int = 10) -> builtins.list[dict[str, Any]]:
         """Tools that match `query`, best first, in the same dict form as `list`.
 
-        Ranks by name, tags, description and recipe names and descriptions; tools that
+        Ranks by name, tags, description and callable names and descriptions; tools that
         match no word of the query are left out.
-
-        Args:
-            query: Words describing what the agent needs, e.g. "fetch a web page".
-            limit: The most tools to return, at least 1.
-
-        Returns:
-            At most `limit` tool dicts.
 
         Raises:
             InputError: `query` is not a string or `limit` is not a positive integer.
@@ -123,45 +129,28 @@ class ToolRegistry:
             raise InputError(
                 f"Tool search limit must be an integer of at least 1, got {short_repr(limit)}"
             )
-        documents = [_document(tool) for tool in self._tools.values()]
-        return [
-            describe(self._tools[key]) for key in rank(query, documents, _SEARCH_WEIGHTS, limit)
-        ]
+        described = {tool["name"]: tool for tool in await self.list()}
+        documents = [_document(tool) for tool in described.values()]
+        return [described[key] for key in rank(query, documents, _SEARCH_WEIGHTS, limit)]
 
-    async def call(
-        self,
-        tool: str,
-        recipe: str | None,
-        args: dict[str, Any],
-        *,
-        cwd: Path | None = None,
-    ) -> str:
-        """Run `tools.<tool>.<recipe>(**args)`, or `tools.<tool>(**args)` when `recipe` is None.
-
-        Without a recipe, the recipe named like the tool is used if there is one, else the
-        raw schema. Arguments are checked before anything runs. The keyword `input` is the
-        command's stdin (str, bytes or JSON data); without it stdin is empty.
-
-        Args:
-            tool: The tool's name.
-            recipe: The recipe's name, or None.
-            args: The keyword arguments agent code passed.
-            cwd: Where the command runs; None for the host process's directory.
-
-        Returns:
-            The command's stdout.
+    async def call(self, tool: str, function: str | None, args: dict[str, Any]) -> Any:
+        """Run `tools.<tool>.<function>(**args)`, or `tools.<tool>(**args)` without one.
 
         Raises:
-            ToolNotFoundError: No such tool or recipe.
-            ToolArgumentError: The arguments do not fit the schema; nothing ran.
-            ToolFailedError: The command could not start, exited non-zero or timed out.
+            ToolNotFoundError: No such tool or callable.
+            ToolArgumentError: The arguments do not fit; nothing ran.
+            ToolFailedError: The tool ran, or tried to, and failed.
         """
-        definition = self._tool(tool)
-        chosen = self._recipe(definition, recipe)
-        invocation = cli.bind(definition, chosen, args)
-        return await cli.run(definition, invocation, cwd=cwd)
+        return await self._tool(tool).call(function, args)
 
-    def _tool(self, name: Any) -> CLIToolDefinition:
+    async def aclose(self) -> None:
+        """Close every tool's connections; the tools reopen them if used again."""
+        await asyncio.gather(*(tool.aclose() for tool in self._tools.values()))
+
+    async def _describe_all(self, names: builtins.list[str]) -> builtins.list[dict[str, Any]]:
+        return list(await asyncio.gather(*(self._tools[name].describe() for name in names)))
+
+    def _tool(self, name: Any) -> Tool:
         tool = self._tools.get(name) if isinstance(name, str) else None
         if tool is not None:
             return tool
@@ -174,27 +163,15 @@ class ToolRegistry:
             f"Unknown tool: {short_repr(name)}. Available: {', '.join(self.names())}"
         )
 
-    @staticmethod
-    def _recipe(tool: CLIToolDefinition, name: Any) -> Recipe | None:
-        if name is None:
-            return tool.recipes.get(tool.name)
-        recipe = tool.recipes.get(name) if isinstance(name, str) else None
-        if recipe is None:
-            label = f"{tool.name}.{name}" if isinstance(name, str) else f"{tool.name}.{name!r}"
-            raise ToolNotFoundError(
-                f"Unknown recipe: {short_repr(label)}. Available: {', '.join(tool.recipes)}"
-            )
-        return recipe
 
-
-def _document(tool: CLIToolDefinition) -> Document:
-    recipes = " ".join(f"{r.name} {r.description}" for r in tool.recipes.values())
+def _document(tool: Mapping[str, Any]) -> Document:
+    callables = " ".join(f"{c['name']} {c['description']}" for c in tool["callables"])
     return Document(
-        key=tool.name,
+        key=tool["name"],
         fields={
-            "name": tool.name,
-            "tags": " ".join(tool.tags),
-            "description": tool.description,
-            "recipes": recipes,
+            "name": tool["name"],
+            "tags": " ".join(tool["tags"]),
+            "description": tool["description"],
+            "recipes": callables,
         },
     )
