@@ -336,13 +336,25 @@ async def test_a_session_that_cannot_start_says_why_in_tool_errors(
 ) -> None:
     (workspace / "tools").mkdir(parents=True)
     (workspace / "tools" / "broken.yaml").write_text("name: [unclosed\n")
-    async with stdio(tmp_path, "--base", str(workspace)) as client:
+    async with stdio(tmp_path, "--base", str(workspace), "--strict-tools") as client:
         listed = await client.list_tools()
         result = await client.call_tool("run_code", {"code": "1"})
         again = await client.call_tool("list_skills", {})
     assert tuple(tool.name for tool in listed.tools) == TOOL_NAMES
     assert result.is_error and "ToolDefinitionError" in text(result)
     assert again.is_error and "broken.yaml" in text(again)
+
+
+async def test_a_broken_tool_definition_is_listed_and_the_session_works(
+    tmp_path: Path, workspace: Path
+) -> None:
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "broken.yaml").write_text("name: [unclosed\n")
+    async with stdio(tmp_path, "--base", str(workspace)) as client:
+        result = await client.call_tool("run_code", {"code": "1 + 1"})
+        listed = await client.call_tool("list_tools", {})
+    assert (result.is_error, text(result)) == (False, "2")
+    assert "broken" in text(listed) and "not valid YAML" in text(listed)
 
 
 async def test_read_only_offers_only_the_tools_that_look(tmp_path: Path, workspace: Path) -> None:

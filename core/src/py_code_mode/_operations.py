@@ -304,15 +304,16 @@ class Operations:
     list_tools = Operation(
         "tools.list",
         ToolService.list,
-        description="List every tool callable as tools.<name>.<recipe>(...), with its recipes "
-        "and their parameters.",
+        description="List every tool, callable as tools.<name>.<callable>(...): CLI recipes "
+        "and MCP server tools, with their parameters; a tool that cannot be used says why "
+        "in `error`.",
         read_only=True,
         agent=True,
     )
     search_tools = Operation(
         "tools.search",
         ToolService.search,
-        description="Find tools for a task by keywords (name, description, tags, recipes), "
+        description="Find tools for a task by keywords (name, description, tags, callables), "
         "best match first, in the form list_tools gives.",
         read_only=True,
         agent=True,
@@ -320,14 +321,15 @@ class Operations:
     describe_tool = Operation(
         "tools.describe",
         ToolService.describe,
-        description="One tool in full: its recipes, their parameters, and each recipe's "
-        "input_schema (the JSON Schema of its keyword arguments; `input` is stdin).",
+        description="One tool in full: its callables, their parameters, and each one's "
+        "input_schema (the JSON Schema of its keyword arguments; for a CLI tool, `input` is "
+        "stdin).",
         read_only=True,
     )
     _call_tool = Operation(
         "tools.call",
         ToolService.call,
-        description="Run one of a tool's recipes on the host and return what it printed.",
+        description="Run one of a tool's callables on the host and return its result.",
         read_only=False,
         code=False,
     )

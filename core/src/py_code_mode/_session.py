@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -20,7 +21,13 @@ from typing import Any
 from py_code_mode._artifacts import ArtifactStore
 from py_code_mode._deps.installer import Installer
 from py_code_mode._deps.manager import DepsManager
-from py_code_mode._execution.base import CAPABILITIES, Executor, OutputCallback, WorkerContext
+from py_code_mode._execution.base import (
+    CAPABILITIES,
+    Executor,
+    OutputCallback,
+    WorkerContext,
+    check_flag,
+)
 from py_code_mode._execution.inprocess import InProcessExecutor
 from py_code_mode._execution.subprocess import SubprocessExecutor
 from py_code_mode._host import Host
@@ -35,6 +42,8 @@ from py_code_mode._tools.service import ToolService
 from py_code_mode.errors import InputError, SessionClosedError
 
 __all__ = ["Session"]
+
+logger = logging.getLogger("py_code_mode")
 
 _STORAGE_METHODS = (
     "open",
@@ -85,6 +94,9 @@ class Session(AsyncOperations):
         installer: How packages are installed (target directory, find-links, index);
             defaults to the workspace's own environment and the default index.
         default_timeout: Seconds a `run` may take when it names no timeout of its own.
+        strict_tools: Fail at start for a broken tool definition. By default the session
+            starts, the broken tool is listed by `tools.list()` with its error and how to
+            fix it, and a warning is logged.
     """
 
     def __init__(
@@ -96,6 +108,7 @@ class Session(AsyncOperations):
         allow_runtime_deps: bool = True,
         installer: Installer | None = None,
         default_timeout: float | None = None,
+        strict_tools: bool = False,
     ) -> None:
         if storage is None:
             raise TypeError(
@@ -119,6 +132,7 @@ class Session(AsyncOperations):
         self._allow_runtime_deps = allow_runtime_deps
         self._installer = installer or Installer(default_deps_target(storage))
         self._default_timeout = default_timeout
+        self._strict_tools = check_flag(strict_tools, "strict_tools")
         self._host: Host | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = asyncio.Lock()
@@ -203,7 +217,7 @@ class Session(AsyncOperations):
 
         Raises:
             StorageError: The storage cannot be reached (e.g. Redis is down).
-            ToolDefinitionError: A stored tool definition is malformed.
+            ToolDefinitionError: With `strict_tools`, a stored tool definition is broken.
         """
         async with self._start_lock:
             if self._closed:
@@ -221,7 +235,11 @@ class Session(AsyncOperations):
         cwd = self._storage.root or Path.cwd()
         target = self._installer.target
         await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
-        tools = ToolRegistry.from_definitions(await self._storage.load_tool_definitions(), cwd=cwd)
+        tools = ToolRegistry.from_definitions(
+            await self._storage.load_tool_definitions(), cwd=cwd, strict=self._strict_tools
+        )
+        for broken in tools.broken:
+            logger.warning("tool %r is not available: %s", broken.name, broken.error)
         host = Host(
             tools=ToolService(tools),
             skills=SkillLibrary(self._storage),

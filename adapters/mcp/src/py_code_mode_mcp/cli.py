@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="install the workspace's deps list when a session starts",
     )
     session.add_argument(
+        "--strict-tools",
+        action="store_true",
+        help="a broken tool definition stops the session from starting (by default it is "
+        "listed with its error and the other tools work)",
+    )
+    session.add_argument(
         "--read-only",
         action="store_true",
         help="offer only the tools that look (listings, searches, get_skill): no code, no writes",
@@ -345,6 +351,7 @@ def _session_factory(
             default_timeout=args.timeout,
             sync_deps=args.sync_deps,
             allow_runtime_deps=not args.no_runtime_deps,
+            strict_tools=args.strict_tools,
         )
 
     return make_session

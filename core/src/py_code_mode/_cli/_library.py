@@ -26,7 +26,7 @@ from packaging.utils import canonicalize_name
 from py_code_mode._cli._progress import Progress
 from py_code_mode._skills.model import Skill
 from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
-from py_code_mode._tools.definition import parse_definition
+from py_code_mode._tools._spec import read_spec
 from py_code_mode.errors import (
     ArtifactNotFoundError,
     InputError,
@@ -162,7 +162,9 @@ def tools_by_name(definitions: Iterable[tuple[str, Any]]) -> dict[str, dict[str,
     tools: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
     for source, data in definitions:
-        name = parse_definition(source, data).name
+        if isinstance(data, ToolDefinitionError):  # the file could not be parsed
+            raise data
+        name = read_spec(source, data).name
         if name in tools:
             raise ToolDefinitionError(
                 f"Tool name {name!r} is defined twice: in {sources[name]} and in {source}; "

@@ -109,7 +109,11 @@ class Storage(Protocol):
         ...
 
     async def load_tool_definitions(self) -> list[tuple[str, Any]]:
-        """Tool definitions as (where it came from, parsed mapping), in a stable order."""
+        """Tool definitions as (where it came from, parsed mapping), in a stable order.
+
+        A definition that cannot be parsed comes as the `ToolDefinitionError` saying why,
+        in place of its mapping: one broken file must not hide the other tools.
+        """
         ...
 
     async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:

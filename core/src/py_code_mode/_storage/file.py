@@ -2,7 +2,7 @@
 
 Layout (compatible with upstream py-code-mode)::
 
-    base/tools/*.yaml                 tool definitions
+    base/tools/*.yaml, *.yml          tool definitions
     base/skills/<name>.py             one skill per file (files starting with "_" skipped)
     base/skills/.meta/<name>.json     an explicitly given description, timestamps
     base/artifacts/<name>             artifact bytes; names may hold sub-directories
@@ -40,7 +40,7 @@ from packaging.utils import canonicalize_name
 from py_code_mode import _names
 from py_code_mode._storage import _records
 from py_code_mode._storage.base import ArtifactInfo, StoredSkill, artifact_not_found, utc_now
-from py_code_mode._tools.definition import parse_definition
+from py_code_mode._tools._spec import read_spec
 from py_code_mode.errors import (
     InvalidNameError,
     StorageError,
@@ -229,18 +229,30 @@ class FileStorage:
     # --- tools -------------------------------------------------------------------------
 
     async def load_tool_definitions(self) -> list[tuple[str, Any]]:
-        """Parsed tools/*.yaml files, sorted by file name."""
+        """Parsed tools/*.yaml and *.yml files, sorted by file name.
+
+        A file that cannot be read or parsed comes as the `ToolDefinitionError` saying why,
+        in place of its mapping, so one broken file does not hide the others.
+        """
         return await self._io(self._load_tool_definitions)
 
-    def _load_tool_definitions(self) -> list[tuple[str, Any]]:
+    def _definition_files(self) -> list[Path]:
         if not self.tools_dir.is_dir():
             return []
+        return sorted(
+            path for pattern in ("*.yaml", "*.yml") for path in self.tools_dir.glob(pattern)
+        )
+
+    def _load_tool_definitions(self) -> list[tuple[str, Any]]:
         found: list[tuple[str, Any]] = []
-        for path in sorted(self.tools_dir.glob("*.yaml")):
+        for path in self._definition_files():
             try:
-                found.append((str(path), yaml.safe_load(path.read_text(encoding="utf-8"))))
+                data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as exc:
-                raise ToolDefinitionError(f"{path}: not valid YAML: {exc}") from exc
+                data = ToolDefinitionError(f"{path}: not valid YAML: {exc}")
+            except (OSError, UnicodeDecodeError) as exc:
+                data = ToolDefinitionError(f"{path}: cannot be read: {exc}")
+            found.append((str(path), data))
         return found
 
     async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:
@@ -255,7 +267,7 @@ class FileStorage:
         """
         data = dict(definition)
         where = f"{self.tools_dir / str(data.get('name'))}.yaml"
-        tool = parse_definition(where, data)
+        tool = read_spec(where, data)
         try:
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
             exact = yaml.safe_load(text) == data
@@ -286,9 +298,9 @@ class FileStorage:
         return bool(defining)
 
     def _tool_files(self, name: str) -> list[Path]:
-        """The tools/*.yaml files whose mapping is named `name`; unreadable ones are not."""
+        """The tools/*.yaml (*.yml) files whose mapping is named `name`; unreadable ones are not."""
         found = []
-        for path in sorted(self.tools_dir.glob("*.yaml")):
+        for path in self._definition_files():
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, yaml.YAMLError):

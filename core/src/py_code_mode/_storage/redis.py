@@ -41,7 +41,7 @@ from py_code_mode._storage.base import (
     utc_now,
 )
 from py_code_mode._storage.redis_keys import DEFAULT_PREFIX, RedisKeys
-from py_code_mode._tools.definition import parse_definition
+from py_code_mode._tools._spec import read_spec
 from py_code_mode.errors import (
     InvalidNameError,
     StorageError,
@@ -302,9 +302,10 @@ class RedisStorage:
         for name, value in sorted(_decoded_items(raw)):
             where = f"{self._keys.tools}[{name}]"
             try:
-                found.append((where, json.loads(value)))
+                data: Any = json.loads(value)
             except ValueError as exc:
-                raise ToolDefinitionError(f"{where}: not valid JSON: {exc}") from exc
+                data = ToolDefinitionError(f"{where}: not valid JSON: {exc}")
+            found.append((where, data))
         return found
 
     async def save_tool_definition(self, definition: Mapping[str, Any]) -> None:
@@ -314,7 +315,7 @@ class RedisStorage:
             ToolDefinitionError: The definition is malformed; nothing was written.
         """
         where = f"{self._keys.tools}[{definition.get('name')!r}]"
-        tool = parse_definition(where, definition)
+        tool = read_spec(where, definition)
         try:
             record = json.dumps(dict(definition), separators=(",", ":"))
         except (TypeError, ValueError) as exc:

@@ -25,12 +25,15 @@ from pydantic import (
 )
 
 from py_code_mode import _names
+from py_code_mode._tools._migrate import rewrite_args_template
 from py_code_mode._tools._values import ParameterType, short_repr, value_problem
 from py_code_mode.errors import ToolDefinitionError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "INPUT_ARGUMENT",
+    "EndpointSpec",
+    "HTTPToolSpec",
     "MCPToolSpec",
     "TOOL_TYPES",
     "OptionSpec",
@@ -49,7 +52,7 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds a command (or an MCP call, or an MCP server's start) may take when its YAML gives
 no `timeout`."""
 
-TOOL_TYPES = ("cli", "mcp")
+TOOL_TYPES = ("cli", "mcp", "http")
 """What `type:` may say; no `type` is a CLI tool."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -415,7 +418,113 @@ def _mapping(data: Any, keys: str) -> Any:
     return data
 
 
-AnySpec = ToolSpec | MCPToolSpec
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+"""Bytes of one HTTP response an HTTP tool reads at most, unless its YAML says otherwise."""
+RESERVED_HTTP_ARGUMENTS = frozenset({"body", "query_params"})
+"""Keywords every HTTP endpoint call understands: no path or query parameter may use them."""
+_PLACEHOLDERS = re.compile(r"\{([^{}]*)\}")
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _http_url(value: str) -> str:
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+        raise ValueError(f"{short_repr(value)} is not an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class EndpointSpec(_Spec):
+    """One endpoint of an HTTP tool: `tools.<tool>.<endpoint>(**kw)`."""
+
+    method: Annotated[
+        Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"], BeforeValidator(_upper)
+    ]
+    path: str
+    """Below `base_url`; ``{name}`` is a path parameter, percent-encoded at each call."""
+    description: str = ""
+    query: list[ParameterName] = Field(default_factory=list)
+    """Keywords sent as query parameters."""
+    body: bool = False
+    """Whether the call takes `body=`, sent as JSON."""
+
+    @model_validator(mode="after")
+    def _a_path_of_named_parameters(self) -> EndpointSpec:
+        if not self.path.startswith("/"):
+            raise ValueError(f"path {short_repr(self.path)} must start with '/'")
+        if "?" in self.path or "#" in self.path:
+            raise ValueError(
+                f"path {short_repr(self.path)} holds a query or fragment; list query "
+                "parameters under `query`"
+            )
+        names = _PLACEHOLDERS.findall(self.path)
+        for name in names:
+            _parameter_name(name)
+        if len(set(names)) != len(names):
+            raise ValueError(f"path {short_repr(self.path)} names a parameter twice")
+        clash = sorted(
+            (set(names) & set(self.query))
+            | ((set(names) | set(self.query)) & RESERVED_HTTP_ARGUMENTS)
+        )
+        if clash:
+            raise ValueError(
+                f"{', '.join(clash)}: a parameter may be in the path or the query, once, and "
+                f"not named {' or '.join(sorted(RESERVED_HTTP_ARGUMENTS))}"
+            )
+        if self.body and self.method in ("GET", "HEAD"):
+            raise ValueError(f"a {self.method} request has no body; remove `body: true`")
+        return self
+
+    @property
+    def path_parameters(self) -> list[str]:
+        """The ``{name}`` parameters of the path, in order."""
+        return _PLACEHOLDERS.findall(self.path)
+
+
+class HTTPToolSpec(_Spec):
+    """One `tools/*.yaml` file of an HTTP API: its endpoints, or an OpenAPI document's."""
+
+    name: ToolName
+    type: Literal["http"]
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    base_url: HttpUrl | None = None
+    """Where the paths are; with `openapi`, the document's first server by default."""
+    openapi: str | None = None
+    """An OpenAPI 3 document (JSON or YAML): a path relative to this file, or a URL."""
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """Headers of every request; ``${NAME}`` is the host's variable."""
+    timeout: Timeout = DEFAULT_TIMEOUT
+    """Seconds each request may take."""
+    max_response_bytes: Annotated[int, Field(gt=0)] = DEFAULT_MAX_RESPONSE_BYTES
+    endpoints: dict[RecipeName, EndpointSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping_of_an_api(cls, data: Any) -> Any:
+        return _mapping(data, "name, type, base_url and endpoints (or openapi)")
+
+    @model_validator(mode="after")
+    def _endpoints_or_a_document(self) -> HTTPToolSpec:
+        if self.openapi is None and not self.endpoints:
+            raise ValueError(
+                "give `endpoints` (e.g. get_repo: {method: GET, path: /repos/{owner}/{repo}}) "
+                "or `openapi` (a document's path or URL)"
+            )
+        if self.openapi is not None and self.endpoints:
+            raise ValueError("give `endpoints` or `openapi`, not both")
+        if self.openapi is None and self.base_url is None:
+            raise ValueError("`base_url` is missing, e.g. base_url: https://api.github.com")
+        return self
+
+
+AnySpec = ToolSpec | MCPToolSpec | HTTPToolSpec
 
 
 def _parameters(schema: SchemaSpec) -> dict[str, OptionSpec | PositionalSpec]:
@@ -466,13 +575,27 @@ def read_spec(source: str, data: Any) -> AnySpec:
     Raises:
         ToolDefinitionError: It breaks the format; the message names `source`.
     """
-    model: type[AnySpec] = (
-        MCPToolSpec if isinstance(data, dict) and data.get("type") == "mcp" else ToolSpec
-    )
+    kind = data.get("type") if isinstance(data, dict) else None
+    models: dict[str, type[AnySpec]] = {"mcp": MCPToolSpec, "http": HTTPToolSpec}
+    model = models.get(kind, ToolSpec) if isinstance(kind, str) else ToolSpec
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ToolDefinitionError(f"{source}: {_explain(exc, model)}") from None
+        explained = _explain(exc, model)
+        old_format = isinstance(data, dict) and "args" in data and kind in (None, "cli")
+        if model is ToolSpec and old_format:
+            rewritten = rewrite_args_template(data)
+            explained = (
+                "this is the old `args:` template format, which renders a command line from "
+                "a string; today a definition declares typed options and positionals and "
+                "names recipes (see docs/tools.md)"
+            )
+            if rewritten is not None:
+                explained += (
+                    ". The same tool in today's format (check which flags take a value):\n"
+                    + rewritten
+                )
+        raise ToolDefinitionError(f"{source}: {explained}") from None
 
 
 # --- errors in the words of the format ---------------------------------------------------

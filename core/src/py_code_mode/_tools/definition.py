@@ -52,6 +52,7 @@ __all__ = [
     "describe",
     "parse_definition",
     "short_repr",
+    "tidy_schema",
     "value_problem",
 ]
 
@@ -216,17 +217,17 @@ class CLIToolDefinition:
         Without pydantic's titles, and with optional arguments shown as their type alone
         (None only ever means "leave it out").
         """
-        tidied: dict[str, Any] = _tidy(self.arguments_model(recipe).model_json_schema())
+        tidied: dict[str, Any] = tidy_schema(self.arguments_model(recipe).model_json_schema())
         return tidied
 
 
-def _tidy(schema: Any) -> Any:
+def tidy_schema(schema: Any) -> Any:
     """A JSON Schema without titles, nulls (None means "left out") or integer-or-number."""
     if isinstance(schema, list):
-        return [_tidy(item) for item in schema]
+        return [tidy_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    tidied = {key: _tidy(value) for key, value in schema.items() if key != "title"}
+    tidied = {key: tidy_schema(value) for key, value in schema.items() if key != "title"}
     options = tidied.pop("anyOf", None)
     if isinstance(options, list):
         if {"type": "null"} in options and tidied.get("default") is None:

@@ -4,25 +4,37 @@ The registry only finds things and delegates: each kind of tool (`_tools.base.To
 describes and runs itself. It is built once from storage's parsed definitions and never
 changes, so concurrent calls need no locking; tools that hold connections (MCP servers)
 open them at first use and close them with the session.
+
+A definition that is broken (bad YAML, an unknown `type`, a format error, a name used
+twice) does not stop the session unless it asks to be strict: it becomes a `BrokenTool`,
+listed with its error and how to fix it, while every other tool works.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+from py_code_mode import _names
 from py_code_mode._ranking import Document, rank
-from py_code_mode._tools._spec import MCPToolSpec, read_spec
-from py_code_mode._tools.base import Tool
+from py_code_mode._tools._spec import HTTPToolSpec, MCPToolSpec, read_spec
+from py_code_mode._tools.base import Tool, python_names
 from py_code_mode._tools.cli import CLITool
 from py_code_mode._tools.definition import compile_spec, short_repr
+from py_code_mode._tools.http import HTTPTool
 from py_code_mode._tools.mcp import MCPTool
-from py_code_mode.errors import InputError, ToolDefinitionError, ToolNotFoundError
+from py_code_mode.errors import (
+    InputError,
+    InvalidNameError,
+    ToolDefinitionError,
+    ToolNotFoundError,
+)
 
-__all__ = ["ToolRegistry", "load_tool"]
+__all__ = ["BrokenTool", "ToolRegistry", "load_tool"]
 
 _SEARCH_WEIGHTS: Mapping[str, float] = {
     "name": 3.0,
@@ -35,13 +47,72 @@ _SEARCH_WEIGHTS: Mapping[str, float] = {
 def load_tool(source: str, data: Any, cwd: Path | None = None) -> Tool:
     """Check one parsed YAML definition and make the tool of its `type`.
 
+    Args:
+        source: Where the definition came from, named in errors.
+        data: The parsed mapping, or the `ToolDefinitionError` storage met parsing it.
+        cwd: Where commands and stdio servers run.
+
     Raises:
         ToolDefinitionError: The definition breaks its format; the message names `source`.
     """
+    if isinstance(data, ToolDefinitionError):
+        raise data
     spec = read_spec(source, data)
     if isinstance(spec, MCPToolSpec):
         return MCPTool(spec, source, cwd)
+    if isinstance(spec, HTTPToolSpec):
+        return HTTPTool(spec, source, cwd)
     return CLITool(compile_spec(source, spec), cwd)
+
+
+class BrokenTool:
+    """A definition that could not be loaded: listed with its error, and every call raises it.
+
+    Args:
+        name: The name it is listed under (its `name`, else its file's stem).
+        source: Its file.
+        error: What is wrong and how to fix it.
+    """
+
+    def __init__(self, name: str, source: str, error: str) -> None:
+        self._name = name
+        self._source = source
+        self.error = error
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def __repr__(self) -> str:
+        return f"<broken tool {self.name} from {self.source}>"
+
+    async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": "",
+            "tags": [],
+            "callables": [],
+            "error": self.error,
+        }
+
+    async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
+        raise ToolDefinitionError(self.error)
+
+    async def aclose(self) -> None:
+        """Nothing is open."""
+
+
+def _listed_name(source: str, data: Any) -> str:
+    """The name a broken definition is listed under: its own if usable, else its file's."""
+    if isinstance(data, dict) and isinstance(data.get("name"), str):
+        with contextlib.suppress(InvalidNameError):
+            return _names.tool_name(data["name"])
+    stem = PurePath(source.rstrip("]")).stem.split("[")[-1].strip("'\"")
+    return next(iter(python_names([stem or "tool"])))
 
 
 class ToolRegistry:
@@ -49,25 +120,28 @@ class ToolRegistry:
 
     Args:
         tools: Tools of any kind; names must be unique.
+        broken: Definitions that could not be loaded, listed after the tools.
 
     Raises:
         ToolDefinitionError: Two tools share a name.
     """
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool] = (), broken: Iterable[BrokenTool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
         for tool in tools:
             first = self._tools.get(tool.name)
             if first is not None:
-                raise ToolDefinitionError(
-                    f"Tool name {tool.name!r} is defined twice: in {first.source} and in "
-                    f"{tool.source}; rename or remove one of them"
-                )
+                raise ToolDefinitionError(_twice(tool.name, first.source, tool.source))
             self._tools[tool.name] = tool
+        self._broken = list(broken)
 
     @classmethod
     def from_definitions(
-        cls, definitions: Iterable[tuple[str, Any]], *, cwd: Path | None = None
+        cls,
+        definitions: Iterable[tuple[str, Any]],
+        *,
+        cwd: Path | None = None,
+        strict: bool = True,
     ) -> ToolRegistry:
         """Check parsed YAML definitions and build a registry of them.
 
@@ -75,12 +149,28 @@ class ToolRegistry:
             definitions: ``(source, mapping)`` pairs, as `Storage.load_tool_definitions`
                 returns them; `source` names the file in error messages.
             cwd: Where commands and stdio servers run; None for the host's directory.
+            strict: Raise for the first broken definition; otherwise each one is listed
+                with its error (`BrokenTool`) and the rest load.
 
         Raises:
-            ToolDefinitionError: A definition is malformed, or two share a name; the
-                message names the file(s).
+            ToolDefinitionError: With `strict`, a definition is malformed, or two share a
+                name; the message names the file(s).
         """
-        return cls(load_tool(source, data, cwd) for source, data in definitions)
+        if strict:
+            return cls(load_tool(source, data, cwd) for source, data in definitions)
+        tools: dict[str, Tool] = {}
+        broken: list[BrokenTool] = []
+        for source, data in definitions:
+            try:
+                tool = load_tool(source, data, cwd)
+                first = tools.get(tool.name)
+                if first is not None:
+                    raise ToolDefinitionError(_twice(tool.name, first.source, source))
+            except ToolDefinitionError as exc:
+                broken.append(BrokenTool(_listed_name(source, data), source, str(exc)))
+                continue
+            tools[tool.name] = tool
+        return cls(tools.values(), broken)
 
     @classmethod
     def empty(cls) -> ToolRegistry:
@@ -91,8 +181,13 @@ class ToolRegistry:
         return f"ToolRegistry({', '.join(self.names())})"
 
     def names(self) -> list[str]:
-        """Tool names, sorted."""
+        """Names of the tools that loaded, sorted."""
         return sorted(self._tools)
+
+    @property
+    def broken(self) -> builtins.list[BrokenTool]:
+        """Definitions that could not be loaded (only without `strict`)."""
+        return list(self._broken)
 
     async def list(self) -> list[dict[str, Any]]:
         """Every tool in its agent-facing dict form, sorted by name.
@@ -103,8 +198,10 @@ class ToolRegistry:
         Returns:
             ``{name, description, tags, callables: [{name, description, parameters}]}``
             per tool, plus ``error`` for a tool that cannot be used now; fresh dicts.
+            Broken definitions come last, each with its ``error``.
         """
-        return await self._describe_all(self.names())
+        described = await self._describe_all(self.names())
+        return described + [await tool.describe() for tool in self._broken]
 
     async def describe(self, name: str) -> dict[str, Any]:
         """One tool in the form `list` gives, each callable with its `input_schema` too.
@@ -129,7 +226,7 @@ class ToolRegistry:
             raise InputError(
                 f"Tool search limit must be an integer of at least 1, got {short_repr(limit)}"
             )
-        described = {tool["name"]: tool for tool in await self.list()}
+        described = {tool["name"]: tool for tool in await self._describe_all(self.names())}
         documents = [_document(tool) for tool in described.values()]
         return [described[key] for key in rank(query, documents, _SEARCH_WEIGHTS, limit)]
 
@@ -154,6 +251,9 @@ class ToolRegistry:
         tool = self._tools.get(name) if isinstance(name, str) else None
         if tool is not None:
             return tool
+        for broken in self._broken:
+            if broken.name == name:
+                return broken
         if not self._tools:
             raise ToolNotFoundError(
                 f"Unknown tool: {short_repr(name)}. No tools are defined; tools come from "
@@ -162,6 +262,13 @@ class ToolRegistry:
         raise ToolNotFoundError(
             f"Unknown tool: {short_repr(name)}. Available: {', '.join(self.names())}"
         )
+
+
+def _twice(name: str, first: str, second: str) -> str:
+    return (
+        f"Tool name {name!r} is defined twice: in {first} and in {second}; rename or remove "
+        "one of them"
+    )
 
 
 def _document(tool: Mapping[str, Any]) -> Document:
