@@ -42,6 +42,7 @@ def test_the_public_names_are_exactly_these() -> None:
         "SyncSession",
         "TOOL_NAMES",
         "ToolArgumentError",
+        "ToolCallLimitError",
         "ToolDefinitionError",
         "ToolFailedError",
         "ToolNotFoundError",

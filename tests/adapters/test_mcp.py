@@ -1006,3 +1006,14 @@ def test_the_mcp_inspector_lists_and_calls_the_tools(tmp_path: Path, workspace: 
         "content": [{"type": "text", "text": "Stdout:\n42\n"}],
         "isError": False,
     }
+
+
+async def test_max_tool_calls_bounds_each_run_code(tmp_path: Path, workspace: Path) -> None:
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "cat.yaml").write_text(CAT_TOOL)
+    code = "[tools.cat.read(input=str(i)) for i in range({n})]"
+    async with stdio(tmp_path, "--base", str(workspace), "--max-tool-calls", "2") as client:
+        within = await client.call_tool("run_code", {"code": code.format(n=2)})
+        beyond = await client.call_tool("run_code", {"code": code.format(n=3)})
+    assert not within.is_error, text(within)
+    assert beyond.is_error and "ToolCallLimitError" in text(beyond)

@@ -230,3 +230,46 @@ async def test_agent_code_reads_a_recipes_json_schema(tool_session: Session) -> 
     assert schema["properties"]["values"]["type"] == "array"
     missing = await tool_session.run("tools.describe('nope')")
     assert "ToolNotFoundError" in (missing.error or "")
+
+
+async def test_a_run_that_loops_over_a_tool_is_stopped_at_the_sessions_limit(
+    workspace: Path, executor_kind: str
+) -> None:
+    require_binary("printf")
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "printf.yaml").write_text(PRINTF)
+    executor = make_executor(executor_kind)
+    looping = (
+        "from py_code_mode.errors import ToolCallLimitError\n"
+        "made = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        tools.printf.lines(values=['x'])\n"
+        "        made += 1\n"
+        "except ToolCallLimitError as exc:\n"
+        "    stopped = str(exc)\n"
+        "made"
+    )
+    storage = FileStorage(workspace)
+    async with Session(storage=storage, executor=executor, max_tool_calls=3) as session:
+        first = await session.run(looping)
+        said = await session.run("stopped")
+        again = await session.run("[tools.printf.lines(values=[str(i)]) for i in range(3)]")
+        over = await session.run("[tools.printf.lines(values=[str(i)]) for i in range(4)]")
+    assert (first.error, first.value) == (None, 3)
+    assert "made 3 tool calls, the most one run may make" in str(said.value)
+    assert again.value == ["0\n", "1\n", "2\n"]  # each run counts from zero
+    assert over.error is not None and "ToolCallLimitError" in over.error
+
+
+async def test_the_tool_call_limit_can_be_lifted_and_must_be_sane(workspace: Path) -> None:
+    require_binary("printf")
+    (workspace / "tools").mkdir(parents=True)
+    (workspace / "tools" / "printf.yaml").write_text(PRINTF)
+    for bad in (0, -1, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="max_tool_calls must be a positive integer or None"):
+            Session(storage=FileStorage(workspace), max_tool_calls=bad)  # type: ignore[arg-type]
+    storage = FileStorage(workspace)
+    async with Session(storage=storage, max_tool_calls=None) as session:
+        result = await session.run("len([tools.printf.lines(values=['x']) for _ in range(1200)])")
+    assert (result.error, result.value) == (None, 1200)

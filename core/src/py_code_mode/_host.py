@@ -18,9 +18,36 @@ from py_code_mode._deps.manager import DepsManager
 from py_code_mode._operations import Grant, Operation, by_verb
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._tools.service import ToolService
-from py_code_mode.errors import InputError
+from py_code_mode.errors import InputError, ToolCallLimitError
 
-__all__ = ["Host"]
+__all__ = ["CallBudget", "Host"]
+
+
+@dataclass
+class CallBudget:
+    """Tool calls agent code may make in one run, so a looping program cannot hammer an API.
+
+    Attributes:
+        limit: Calls allowed per run; None for no limit.
+        used: Calls made since the run began.
+    """
+
+    limit: int | None
+    used: int = 0
+
+    def begin_run(self) -> None:
+        """A run starts: its calls count from zero."""
+        self.used = 0
+
+    def spend(self, verb: str) -> None:
+        """Count one call; raise `ToolCallLimitError` past the limit."""
+        self.used += 1
+        if self.limit is not None and self.used > self.limit:
+            raise ToolCallLimitError(
+                f"{verb} refused: this run has made {self.limit} tool calls, the most one run "
+                "may make (Session(max_tool_calls=...)). Is a loop calling a tool without "
+                "end? Make fewer, larger calls, or split the work over several runs"
+            )
 
 
 @dataclass(frozen=True)
@@ -33,12 +60,15 @@ class Host:
     deps: DepsManager
     withheld: frozenset[Grant] = field(default_factory=frozenset)
     """Grants agent code does not get: its calls of operations that need them are refused."""
+    budget: CallBudget = field(default_factory=lambda: CallBudget(None))
+    """The tool calls agent code may still make in the current run."""
 
     async def handle(self, verb: str, args: dict[str, Any]) -> Any:
         """Answer one request from agent code: validate its arguments, then perform it.
 
         Raises:
             InputError: The verb is unknown or the arguments do not fit it.
+            ToolCallLimitError: A tool call past the run's budget.
             CodeModeError: The operation needs a grant this session withholds (the grant
                 says which error, e.g. `RuntimeDepsDisabledError`).
         """
@@ -47,6 +77,8 @@ class Host:
             raise InputError(f"Unknown request {verb!r}; known: {', '.join(sorted(by_verb()))}")
         if operation.needs is not None and operation.needs in self.withheld:
             raise operation.needs.refuse(verb)
+        if operation.verb == "tools.call":
+            self.budget.spend(f"tools.{args.get('tool')}()")
         return await self.perform(operation, operation.validate(args, where=f"{verb}()"))
 
     async def perform(

@@ -30,7 +30,7 @@ from py_code_mode._execution.base import (
 )
 from py_code_mode._execution.inprocess import InProcessExecutor
 from py_code_mode._execution.subprocess import SubprocessExecutor
-from py_code_mode._host import Host
+from py_code_mode._host import CallBudget, Host
 from py_code_mode._operations import RUNTIME_DEPS, AsyncOperations, Operation, operation_specs
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime.protocol import is_exact
@@ -44,6 +44,9 @@ from py_code_mode.errors import InputError, SessionClosedError
 __all__ = ["Session"]
 
 logger = logging.getLogger("py_code_mode")
+
+DEFAULT_MAX_TOOL_CALLS = 1000
+"""Tool calls one run may make unless the session says otherwise."""
 
 _STORAGE_METHODS = (
     "open",
@@ -94,6 +97,9 @@ class Session(AsyncOperations):
         installer: How packages are installed (target directory, find-links, index);
             defaults to the workspace's own environment and the default index.
         default_timeout: Seconds a `run` may take when it names no timeout of its own.
+        max_tool_calls: Tool calls one run of agent code may make (default 1,000), so a
+            program that loops cannot hammer an API; past it, a call raises
+            `ToolCallLimitError` in agent code. None for no limit.
         strict_tools: Fail at start for a broken tool definition. By default the session
             starts, the broken tool is listed by `tools.list()` with its error and how to
             fix it, and a warning is logged.
@@ -108,6 +114,7 @@ class Session(AsyncOperations):
         allow_runtime_deps: bool = True,
         installer: Installer | None = None,
         default_timeout: float | None = None,
+        max_tool_calls: int | None = DEFAULT_MAX_TOOL_CALLS,
         strict_tools: bool = False,
     ) -> None:
         if storage is None:
@@ -133,6 +140,15 @@ class Session(AsyncOperations):
         self._installer = installer or Installer(default_deps_target(storage))
         self._default_timeout = default_timeout
         self._strict_tools = check_flag(strict_tools, "strict_tools")
+        if max_tool_calls is not None and (
+            not isinstance(max_tool_calls, int)
+            or isinstance(max_tool_calls, bool)
+            or max_tool_calls < 1
+        ):
+            raise ValueError(
+                f"max_tool_calls must be a positive integer or None, got {max_tool_calls!r}"
+            )
+        self._max_tool_calls = max_tool_calls
         self._host: Host | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = asyncio.Lock()
@@ -246,6 +262,7 @@ class Session(AsyncOperations):
             artifacts=ArtifactStore(self._storage),
             deps=DepsManager(self._storage, self._installer),
             withheld=frozenset() if self._allow_runtime_deps else frozenset({RUNTIME_DEPS}),
+            budget=CallBudget(self._max_tool_calls),
         )
         if self._sync_deps:
             await host.deps.sync()
@@ -297,7 +314,8 @@ class Session(AsyncOperations):
             raise TypeError(f"code must be a string of Python source, got {type(code).__name__}")
         if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        await self._ready()
+        host = await self._ready()
+        host.budget.begin_run()
         return await self._executor.run(
             code, timeout=timeout or self._default_timeout, on_output=on_output
         )

@@ -17,6 +17,7 @@ Errors are sorted by who has to act on them::
     │       ├── ArtifactNotFoundError
     │       └── ToolNotFoundError
     ├── ToolFailedError                a tool ran and failed (non-zero exit, timeout)
+    ├── ToolCallLimitError             a run made more tool calls than its session allows
     ├── DepsInstallError               the installer could not install a package
     ├── ToolDefinitionError            a tools/*.yaml file is malformed
     └── InfrastructureError            something underneath broke, not the caller's input
@@ -50,6 +51,7 @@ __all__ = [
     "SkillNotFoundError",
     "StorageError",
     "ToolArgumentError",
+    "ToolCallLimitError",
     "ToolDefinitionError",
     "ToolFailedError",
     "ToolNotFoundError",
@@ -116,6 +118,10 @@ class ToolNotFoundError(NotFoundError):
 
 class ToolFailedError(CodeModeError):
     """The tool's command ran and failed: non-zero exit status or timeout."""
+
+
+class ToolCallLimitError(CodeModeError):
+    """A run made more tool calls than its session allows (`Session(max_tool_calls=)`)."""
 
 
 class DepsInstallError(CodeModeError):

@@ -82,6 +82,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _max_calls(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of calls, e.g. 1000, or 0 for no limit, got {text!r}"
+        )
+    return int(text)
+
+
 def _count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, e.g. 16, got {text!r}")
@@ -120,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     session.add_argument(
         "--timeout", metavar="S", type=_seconds, help="default seconds a run_code call may take"
+    )
+    session.add_argument(
+        "--max-tool-calls",
+        metavar="N",
+        type=_max_calls,
+        default=1000,
+        help="tool calls one run_code may make (default 1000; 0 for no limit)",
     )
     session.add_argument(
         "--no-runtime-deps",
@@ -352,6 +367,7 @@ def _session_factory(
             sync_deps=args.sync_deps,
             allow_runtime_deps=not args.no_runtime_deps,
             strict_tools=args.strict_tools,
+            max_tool_calls=args.max_tool_calls or None,
         )
 
     return make_session
