@@ -199,3 +199,23 @@ async def test_a_lone_surrogate_in_a_skill_is_rejected_before_anything_is_writte
     with pytest.raises(InvalidSkillError, match="description is not valid text"):
         await session.create_skill("bad", "def run():\n    return 1\n", "\udc80")
     assert await session.list_skills() == []
+
+
+async def test_help_on_a_skill_shows_its_signature_and_docstring(session: Session) -> None:
+    source = (
+        '"""Add two numbers."""\n\n'
+        "def run(a: int, b: int = 2) -> int:\n    return a + b\n"
+    )
+    await session.create_skill("add", source)
+    result = await session.run(
+        "import inspect, io, contextlib\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    help(skills.add)\n"
+        "[str(inspect.signature(skills.add)), skills.add.__doc__, out.getvalue()]"
+    )
+    assert result.error is None, result.error
+    signature, doc, shown = result.value
+    assert signature == "(a: int, b: int = 2) -> int"
+    assert doc == "Add two numbers."
+    assert "add(a: int, b: int = 2) -> int" in shown and "Add two numbers." in shown

@@ -291,3 +291,34 @@ async def test_a_change_by_another_host_is_noticed_after_a_call_that_can_write(
         assert not toolkit.stale  # nothing asked the storage yet
         await toolkit.call("run_code", {"code": "1"})
         assert toolkit.stale
+
+
+async def test_at_a_thousand_tools_listings_are_compact_lines_in_pages(tmp_path: Path) -> None:
+    tools = tmp_path / "ws" / "tools"
+    tools.mkdir(parents=True)
+    for i in range(1000):
+        (tools / f"t{i:04}.yaml").write_text(
+            f"name: t{i:04}\ndescription: Tool number {i} fetches record {i} of the archive\n"
+            "command: echo\nschema:\n  options:\n    verbose: {type: boolean}\n"
+            "  positional:\n    - {name: record, type: string, required: true}\n"
+            "recipes:\n  fetch: {}\n  count: {params: {verbose: {}}}\n"
+        )
+    session = _session(tmp_path)
+    async with session:
+        toolkit = Toolkit(session)
+        limit = toolkit.options.max_output_chars
+        first = await toolkit.call("list_tools", {})
+        last = await toolkit.call("list_tools", {"offset": 990})
+        found = await toolkit.call("search_tools", {"query": "record 417", "limit": 100})
+        too_many = await toolkit.call("list_tools", {"limit": 500})
+    lines = first.text.splitlines()
+    assert not first.is_error and len(first.text) < limit
+    assert (
+        lines[0] == "- t0000: fetch(record, verbose?), count(verbose?) — Tool number 0 fetches "
+        "record 0 of the archive"
+    )
+    assert lines[-1] == "[1-50 of 1000; the next page: list_tools(offset=50)]"
+    assert len(lines) == 51
+    assert last.text.splitlines()[-1].startswith("- t0999") and "next page" not in last.text
+    assert len(found.text) < limit and found.text.startswith("- t0417:")
+    assert too_many.is_error and "limit" in too_many.text

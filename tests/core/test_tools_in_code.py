@@ -100,9 +100,60 @@ async def test_bad_tool_calls_raise_errors_agent_code_can_catch(
 
 async def test_unknown_tools_list_what_is_available(tool_session: Session) -> None:
     result = await tool_session.run("tools.x.get()")
-    assert "Unknown tool: 'x'. Available: curl, jq, printf" in (result.error or "")
+    assert "Unknown tool: tools.x. Available: curl, jq, printf" in (result.error or "")
     assert "py_code_mode" not in (result.error or "").replace("py_code_mode.errors.", "")
     assert "concurrent" not in (result.error or "")
+
+
+async def test_a_wrong_name_fails_at_attribute_access_naming_close_matches(
+    tool_session: Session,
+) -> None:
+    result = await tool_session.run(
+        "from py_code_mode.errors import ToolNotFoundError\n"
+        "found = []\n"
+        "for name in ('jqq', 'curl.gett'):\n"
+        "    try:\n"
+        "        tool, _, recipe = name.partition('.')\n"
+        "        getattr(getattr(tools, tool), recipe) if recipe else getattr(tools, tool)\n"
+        "    except ToolNotFoundError as exc:\n"
+        "        found.append(str(exc))\n"
+        "[found, hasattr(tools, 'nope'), hasattr(tools, 'jq'), hasattr(tools.curl, 'get'),\n"
+        " hasattr(tools.curl, 'nope'), getattr(tools, 'nope', 'fallback')]"
+    )
+    assert result.error is None, result.error
+    (tool, recipe), *checks = result.value
+    assert tool.startswith("Unknown tool: tools.jqq. Did you mean jq? Available: curl, jq")
+    assert recipe.startswith("Unknown callable: tools.curl.gett. Did you mean get?")
+    assert checks == [False, True, True, False, "fallback"]
+
+
+async def test_help_and_signature_show_a_tools_real_signature(tool_session: Session) -> None:
+    result = await tool_session.run(
+        "import inspect, io, contextlib\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    help(tools.printf.lines)\n"
+        "[str(inspect.signature(tools.printf.lines)), tools.printf.lines.__doc__,\n"
+        " out.getvalue(), sorted(dir(tools.printf))]"
+    )
+    assert result.error is None, result.error
+    signature, doc, shown, names = result.value
+    assert signature.startswith("(*, fmt: str = '%s\\n', values: list[")
+    assert signature.endswith("-> str")
+    assert doc == "One value per line"
+    assert "lines(*, fmt: str" in shown and "One value per line" in shown
+    assert names == ["lines"]
+
+
+async def test_print_tools_gives_one_line_per_tool(tool_session: Session) -> None:
+    result = await tool_session.run("print(tools)")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("<tools: list(), search(query, limit=10), describe(name)")
+    assert lines[1:] == [
+        "tools.curl: Fetch or send data over HTTP(S) with curl; returns the response body as text.",
+        "tools.jq: Filter, select and reshape JSON with a jq program; the JSON goes in as input=.",
+        "tools.printf: Print each argument on its own line",
+    ]
 
 
 async def test_listing_and_searching_tools(tool_session: Session) -> None:
@@ -220,16 +271,21 @@ async def test_only_asyncio_schedulers_turn_our_calls_into_awaitables(
     assert result.value == [["a\n"], [1, 1]], result.error
 
 
-async def test_agent_code_reads_a_recipes_json_schema(tool_session: Session) -> None:
+async def test_agent_code_reads_a_tool_as_python_stubs(tool_session: Session) -> None:
     result = await tool_session.run("tools.describe('printf')")
-    assert result.error is None
-    [lines] = result.value["callables"]
-    schema = lines["input_schema"]
-    assert "required" not in schema  # fmt is preset, values optional
-    assert schema["properties"]["fmt"]["default"] == "%s\n"
-    assert schema["properties"]["values"]["type"] == "array"
+    one = await tool_session.run("tools.describe('curl.get')")
+    assert result.error is None, result.error
+    assert result.value.startswith(
+        "# tools.printf: Print each argument on its own line\n"
+        "# call as tools.printf.<name>(...); keyword arguments only\n\n"
+        "def lines(*, fmt: str = '%s\\n', values: list["
+    )
+    assert result.value.endswith(') -> str:\n    """One value per line"""')
+    assert one.value.count("def ") == 1 and "def get(*, url: str" in one.value
     missing = await tool_session.run("tools.describe('nope')")
+    wrong = await tool_session.run("tools.describe('curl.gett')")
     assert "ToolNotFoundError" in (missing.error or "")
+    assert "Did you mean get?" in (wrong.error or "")
 
 
 async def test_a_run_that_loops_over_a_tool_is_stopped_at_the_sessions_limit(

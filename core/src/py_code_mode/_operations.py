@@ -29,12 +29,13 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from py_code_mode._artifacts import ArtifactStore
 from py_code_mode._deps.manager import DepsManager
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._tools.service import ToolService
+from py_code_mode._tools.stubs import tool_lines
 from py_code_mode.errors import CodeModeError, InputError, RuntimeDepsDisabledError
 
 __all__ = [
@@ -54,6 +55,9 @@ __all__ = [
 S = TypeVar("S")
 P = ParamSpec("P")
 R = TypeVar("R")
+
+AGENT_PAGE = 50
+"""The most entries a paged agent tool answers with: at ~200 characters a line, 10 KB."""
 
 _ARGS_CONFIG = ConfigDict(extra="forbid", strict=True)
 """Unknown arguments are errors, and a value of the wrong type is never coerced: a model
@@ -110,6 +114,11 @@ class Operation(Generic[S, P, R]):
             formatted with the arguments (a model reads "no skill named 'x'" better than
             ``null``).
         needs: A grant agent code must have to call it; the facade is never refused.
+        agent_text: For an agent tool, how a result becomes the text a model reads
+            (default: JSON).
+        agent_page: The agent tool pages the result list: it takes `offset` and `limit`
+            (default `AGENT_PAGE`) besides the operation's own arguments, and says how
+            many there are and how to get the next page.
     """
 
     verb: str
@@ -122,6 +131,8 @@ class Operation(Generic[S, P, R]):
     agent_requires: tuple[str, ...] = ()
     agent_if_none: str | None = None
     needs: Grant | None = None
+    agent_text: Callable[[Any], str] | None = None
+    agent_page: bool = False
     facade: str = field(init=False, default="")
     """The facade method's (and agent tool's) name: the attribute name in the table."""
 
@@ -180,10 +191,23 @@ class Operation(Generic[S, P, R]):
 
     @functools.cached_property
     def agent_model(self) -> type[BaseModel]:
-        """The model an agent tool offers: `args_model` with `agent_requires` required."""
-        if not self.agent_requires:
-            return self.args_model
-        return self._model("AgentArgs", self.agent_requires)
+        """The model an agent tool offers.
+
+        `args_model` with `agent_requires` required, plus `offset` and `limit` when the
+        agent tool pages its result (`agent_page`).
+        """
+        model = self.args_model
+        if self.agent_requires:
+            model = self._model("AgentArgs", self.agent_requires)
+        if not self.agent_page:
+            return model
+        paged: type[BaseModel] = create_model(
+            f"{model.__name__}Page",
+            __base__=model,
+            offset=(int, Field(0, ge=0, description="How many to skip, for the next page.")),
+            limit=(int, Field(AGENT_PAGE, ge=1, le=AGENT_PAGE, description="The page's size.")),
+        )
+        return paged
 
     def _model(self, suffix: str, required: tuple[str, ...]) -> type[BaseModel]:
         fields: dict[str, Any] = {}
@@ -304,6 +328,8 @@ class Operations:
     list_tools = Operation(
         "tools.list",
         ToolService.list,
+        agent_text=tool_lines,
+        agent_page=True,
         description="List every tool, callable as tools.<name>.<callable>(...): CLI recipes "
         "and MCP server tools, with their parameters; a tool that cannot be used says why "
         "in `error`.",
@@ -313,6 +339,7 @@ class Operations:
     search_tools = Operation(
         "tools.search",
         ToolService.search,
+        agent_text=tool_lines,
         description="Find tools for a task by keywords (name, description, tags, callables), "
         "best match first, in the form list_tools gives.",
         read_only=True,
@@ -321,10 +348,23 @@ class Operations:
     describe_tool = Operation(
         "tools.describe",
         ToolService.describe,
-        description="One tool in full: its callables, their parameters, and each one's "
-        "input_schema (the JSON Schema of its keyword arguments; for a CLI tool, `input` is "
-        "stdin).",
+        description="A tool's callables as Python stubs with docstrings, e.g. "
+        "describe('github') or describe('github.get_repo'): the signature to call it with.",
         read_only=True,
+    )
+    _tool_index = Operation(
+        "tools.index",
+        ToolService.index,
+        description="The name and description of every tool, for the worker's `tools`.",
+        read_only=True,
+        code=False,
+    )
+    _tool_callables = Operation(
+        "tools.callables",
+        ToolService.callables,
+        description="A tool's callables with their signatures, for the worker's `tools`.",
+        read_only=True,
+        code=False,
     )
     _call_tool = Operation(
         "tools.call",

@@ -30,6 +30,7 @@ __all__ = [
     "SkillSource",
     "ToolArguments",
     "ToolName",
+    "ToolOrCallable",
     "Ttl",
 ]
 
@@ -88,6 +89,10 @@ Package = Annotated[
 ]
 
 ToolName = Annotated[str, Field(description="The tool's name, as tools.list() shows it.")]
+ToolOrCallable = Annotated[
+    str,
+    Field(description="A tool's name (github), or one of its callables (github.get_repo)."),
+]
 RecipeName = Annotated[
     str | None, Field(description="The recipe's name; none calls the tool itself.")
 ]

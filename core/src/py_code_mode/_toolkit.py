@@ -23,6 +23,7 @@ from py_code_mode._operations import Operation, operations, rejection
 from py_code_mode._portal import SessionPortal
 from py_code_mode._result import ExecutionResult
 from py_code_mode._session import Session
+from py_code_mode._tools.stubs import tool_line
 from py_code_mode.errors import CodeModeError, InputError
 
 __all__ = [
@@ -425,10 +426,12 @@ class Toolkit:
         ]
 
     def _agent_tool(self, operation: Operation[Any, Any, Any]) -> AgentTool:
+        model = operation.agent_model
+        form = "one line each" if operation.agent_text is not None else "JSON"
         return AgentTool(
             operation.facade,
-            f"{operation.description} The result is JSON.",
-            operation.agent_model,
+            f"{operation.description} The result is {form}.",
+            model,
             self._performer(operation),
             read_only=operation.read_only,
         )
@@ -440,12 +443,27 @@ class Toolkit:
 
         async def handler(args: BaseModel, on_output: OutputCallback | None) -> ToolOutput:
             arguments = dict(args.__dict__)
+            page = (
+                (arguments.pop("offset"), arguments.pop("limit")) if operation.agent_page else None
+            )
             data = await self._portal.call(
                 lambda: self._session._perform_validated(operation, arguments)
             )
             if data is None and operation.agent_if_none is not None:
                 return ToolOutput(operation.agent_if_none.format(**arguments), is_error=True)
-            return self._json(data)
+            note = ""
+            if page is not None:
+                offset, limit = page
+                total, data = len(data), data[offset : offset + limit]
+                if offset + len(data) < total:
+                    note = (
+                        f"\n[{offset + 1}-{offset + len(data)} of {total}; the next page: "
+                        f"{operation.facade}(offset={offset + len(data)})]"
+                    )
+            if operation.agent_text is None:
+                return self._json(data)
+            text = operation.agent_text(data) + note
+            return ToolOutput(cut(text, self._options.max_output_chars), data=data)
 
         return handler
 
@@ -532,15 +550,7 @@ def _section(heading: str, lines: list[str], finder: str, room: int) -> str:
 
 
 def _tool_line(tool: dict[str, Any]) -> str:
-    recipes = ", ".join(
-        f"{c['name']}({', '.join(_param(p) for p in c.get('parameters', []))})"
-        for c in tool.get("callables", [])
-    )
-    return _one_line(f"- {tool['name']}: {recipes} — {tool.get('description', '')}")
-
-
-def _param(param: dict[str, Any]) -> str:
-    return str(param["name"]) if param.get("required") else f"{param['name']}?"
+    return tool_line(tool, limit=120)
 
 
 def _skill_line(skill: dict[str, Any]) -> str:

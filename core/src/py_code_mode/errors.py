@@ -15,7 +15,7 @@ Errors are sorted by who has to act on them::
     │   └── NotFoundError (LookupError)
     │       ├── SkillNotFoundError
     │       ├── ArtifactNotFoundError
-    │       └── ToolNotFoundError
+    │       └── ToolNotFoundError      (also AttributeError: tools.<unknown>)
     ├── ToolFailedError                a tool ran and failed (non-zero exit, timeout)
     ├── ToolCallLimitError             a run made more tool calls than its session allows
     ├── DepsInstallError               the installer could not install a package
@@ -112,8 +112,12 @@ class ArtifactNotFoundError(NotFoundError):
     """No artifact has that name."""
 
 
-class ToolNotFoundError(NotFoundError):
-    """No tool (or no recipe of a tool) has that name."""
+class ToolNotFoundError(NotFoundError, AttributeError):
+    """No tool (or no callable of a tool) has that name.
+
+    Also an `AttributeError`, because agent code meets it as ``tools.nonexistent``:
+    `hasattr` and `getattr(tools, name, default)` then work as for any object.
+    """
 
 
 class ToolFailedError(CodeModeError):

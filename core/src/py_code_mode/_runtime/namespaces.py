@@ -158,12 +158,23 @@ class _Namespace:
 
 
 class ToolCall(AsyncCapable):
-    """`tools.<tool>(**kw)` or `tools.<tool>.<recipe>(**kw)`: runs on the host."""
+    """`tools.<tool>.<callable>(**kw)` (or `tools.<tool>(**kw)`): runs on the host.
 
-    def __init__(self, channel: Channel, tool: str, recipe: str | None) -> None:
+    With its spec from the host (`tools.callables`), ``help()``, ``__doc__`` and
+    ``inspect.signature`` show the callable's real keyword-only signature.
+    """
+
+    def __init__(
+        self, channel: Channel, tool: str, name: str | None, spec: dict[str, Any] | None = None
+    ) -> None:
         self._channel = channel
         self._tool = tool
-        self._recipe = recipe
+        self._recipe = name
+        self._spec = spec
+        if spec is not None:
+            self.__name__ = spec["name"]
+            self.__qualname__ = spec["qualname"]
+            self.__doc__ = spec["doc"]
 
     def _args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if args:
@@ -172,7 +183,7 @@ class ToolCall(AsyncCapable):
         return {"tool": self._tool, "recipe": self._recipe, "args": kwargs}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the tool on the host and return its output."""
+        """Run the tool on the host and return its result."""
         return self._channel.request("tools.call", self._args(args, kwargs))
 
     def call_async(self, *args: Any, **kwargs: Any) -> Any:
@@ -185,40 +196,159 @@ class ToolCall(AsyncCapable):
     async def _request(self, request: dict[str, Any]) -> Any:
         return await self._channel.request_async("tools.call", request)
 
+    def __get__(self, instance: Any, owner: Any = None) -> ToolCall:
+        # A method-like descriptor is what pydoc documents as a routine, with its signature.
+        return self
+
+    @property
+    def __signature__(self) -> Any:
+        import inspect  # only help() and inspect ask: see `_Method.__signature__`
+
+        if self._spec is None:
+            raise AttributeError("__signature__")
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature(
+            [
+                inspect.Parameter(
+                    name,
+                    keyword,
+                    default=inspect.Parameter.empty if required else default,
+                    annotation=_Shown(annotation),
+                )
+                for name, annotation, required, default, _ in self._spec["params"]
+            ],
+            return_annotation=_Shown(self._spec["returns"]),
+        )
+
     def __repr__(self) -> str:
         return f"<tool {self._tool}{'.' + self._recipe if self._recipe else ''}>"
 
 
 class Tool(ToolCall):
-    """`tools.<tool>`: callable itself, and its recipes are attributes."""
+    """`tools.<tool>`: callable itself; its callables (recipes, server tools) are attributes.
 
-    def __getattr__(self, recipe: str) -> ToolCall:
-        if recipe.startswith("_"):
-            raise AttributeError(recipe)
-        return ToolCall(self._channel, self._tool, recipe)
+    Their names and signatures are fetched from the host at the first attribute access, so
+    a mistyped name fails there, naming the close matches, and `hasattr` works.
+    """
+
+    def __init__(self, channel: Channel, name: str, description: str) -> None:
+        super().__init__(channel, name, None)
+        self.__doc__ = description
+        self._description = description
+        self._specs: dict[str, dict[str, Any]] | None = None
+        self._calls: dict[str, ToolCall] = {}
+
+    def _callables(self) -> dict[str, dict[str, Any]]:
+        if self._specs is None:
+            listed = self._channel.request("tools.callables", {"tool": self._tool})
+            self._specs = {spec["name"]: spec for spec in listed}
+        return self._specs
+
+    def __getattr__(self, name: str) -> ToolCall:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        call = self._calls.get(name)
+        if call is None:
+            specs = self._callables()
+            spec = specs.get(name)
+            if spec is None:
+                raise _not_found("callable", f"{self._tool}.{name}", name, list(specs))
+            call = self._calls[name] = ToolCall(self._channel, self._tool, name, spec)
+        return call
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._callables())
+
+    def __repr__(self) -> str:
+        return f"<tool {self._tool}: {self._description}>"
 
 
 class Tools(_Namespace):
-    """CLI commands and other capabilities of the host, as Python callables."""
+    """CLI commands, MCP servers and HTTP APIs of the host, as Python callables."""
 
-    _extras = ("<name>.<recipe>(**kwargs)",)
+    _extras = ("<name>.<callable>(**kwargs)",)
 
     def __init__(self, channel: Channel, specs: Sequence[dict[str, Any]]) -> None:
         self._channel = channel
+        self._index: dict[str, str] | None = None
+        self._tools: dict[str, Tool] = {}
         super().__init__("tools", channel, specs)
+
+    def _known(self) -> dict[str, str]:
+        """Every tool's name and description, asked of the host once per worker."""
+        if self._index is None:
+            self._index = dict(self._channel.request("tools.index", {}))
+        return self._index
 
     def __getattr__(self, name: str) -> Tool:
         if name.startswith("_"):
             raise AttributeError(name)
-        return Tool(self._channel, name, None)
+        tool = self._tools.get(name)
+        if tool is None:
+            known = self._known()
+            if name not in known:
+                raise _not_found("tool", name, name, list(known))
+            tool = self._tools[name] = Tool(self._channel, name, known[name])
+        return tool
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._known()})
+
+    def __repr__(self) -> str:
+        lines = [super().__repr__()]
+        for name, description in sorted(self._known().items()):
+            line = f"tools.{name}: {description}"
+            lines.append(line if len(line) <= 120 else line[:117] + "...")
+        if len(lines) == 1:
+            lines.append("(no tools: they come from tools/*.yaml in the workspace)")
+        return "\n".join(lines)
+
+
+_LISTED = 20
+"""Names an unknown-name error lists before pointing at search."""
+
+
+def _not_found(kind: str, label: str, name: str, known: list[str]) -> errors.ToolNotFoundError:
+    """`tools.<label>` does not exist: say so, with close matches and what there is."""
+    import difflib  # only when a name is wrong
+
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    shown = ", ".join(sorted(known)[:_LISTED]) or "none"
+    if len(known) > _LISTED:
+        shown += f", ... ({len(known) - _LISTED} more: tools.search(query) finds them)"
+    return errors.ToolNotFoundError(f"Unknown {kind}: tools.{label}.{hint} Available: {shown}")
 
 
 class SkillInvoker(AsyncCapable):
-    """`skills.invoke(name, **kw)`: fetch the skill's source and run it in this process."""
+    # `skills.invoke(name, **kw)`, or `skills.<name>(**kw)`: fetch the skill's source and
+    # run it in this process. (No docstring: `__doc__` below is the skill's own.)
 
     def __init__(self, skills: Skills, fixed_name: str | None = None) -> None:
         self._skills = skills
         self._fixed_name = fixed_name
+        if fixed_name is not None:
+            self.__name__ = fixed_name
+            self.__qualname__ = f"skills.{fixed_name}"
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        if self._fixed_name is None:
+            return "Run a saved skill: skills.invoke('name', **kwargs)."
+        found = self._skills._channel.request("skills.get", {"name": self._fixed_name})
+        return str(found.get("description") or "") if isinstance(found, dict) else None
+
+    @property
+    def __signature__(self) -> Any:
+        if self._fixed_name is None:
+            raise AttributeError("__signature__")
+        import inspect  # only help() and inspect ask
+
+        return inspect.signature(self._skills.load(self._fixed_name))
+
+    def __get__(self, instance: Any, owner: Any = None) -> SkillInvoker:
+        # A method-like descriptor is what pydoc documents as a routine, with its signature.
+        return self
 
     def _split(self, args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         if self._fixed_name is not None:

@@ -12,6 +12,7 @@ validation with a well-kept JSON Schema validator.
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import re
 from collections.abc import Mapping, Sequence
@@ -50,13 +51,18 @@ class Tool(Protocol):
         """Where the tool was defined, named in every error about it."""
         ...
 
+    @property
+    def description(self) -> str:
+        """What the tool is for, known without connecting to anything."""
+        ...
+
     async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
         """The agent-facing dict of the tool.
 
         ``{name, description, tags, callables: [{name, description, parameters}]}``, plus
         ``error`` when the tool cannot be used now. With `schemas`, each callable has its
-        `input_schema` too. Never raises for a tool that cannot start: that is what
-        ``error`` is for.
+        `input_schema` and `returns` (a Python annotation of what a call gives) too.
+        Never raises for a tool that cannot start: that is what ``error`` is for.
         """
         ...
 
@@ -98,11 +104,15 @@ def python_names(remote: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def unknown_callable(tool: str, name: Any, available: Sequence[str]) -> ToolNotFoundError:
-    """The error for `tools.<tool>.<name>` when the tool has no such callable."""
+def unknown_callable(
+    tool: str, name: Any, available: Sequence[str], *, kind: str = "callable"
+) -> ToolNotFoundError:
+    """The error for `tools.<tool>.<name>` when the tool has no such callable (or recipe)."""
     label = f"{tool}.{name}" if isinstance(name, str) else f"{tool}.{name!r}"
     listed = ", ".join(available) or "none"
-    return ToolNotFoundError(f"Unknown callable: {short_repr(label)}. Available: {listed}")
+    close = difflib.get_close_matches(str(name), list(available), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return ToolNotFoundError(f"Unknown {kind}: {short_repr(label)}.{hint} Available: {listed}")
 
 
 def schema_parameters(schema: Mapping[str, Any]) -> list[dict[str, Any]]:

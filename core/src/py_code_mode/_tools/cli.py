@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from py_code_mode._process import Bounded, Command, describe_exit
 from py_code_mode._tools._hostvars import redact, resolve
+from py_code_mode._tools.base import unknown_callable
 from py_code_mode._tools.definition import (
     INPUT_ARGUMENT,
     CLIToolDefinition,
@@ -33,7 +34,7 @@ from py_code_mode._tools.definition import (
     short_repr,
     value_problem,
 )
-from py_code_mode.errors import ToolArgumentError, ToolFailedError, ToolNotFoundError, UsageError
+from py_code_mode.errors import ToolArgumentError, ToolFailedError, UsageError
 
 __all__ = [
     "CLITool",
@@ -314,11 +315,19 @@ class CLITool:
     def source(self) -> str:
         return self.definition.source
 
+    @property
+    def description(self) -> str:
+        return self.definition.description
+
     def __repr__(self) -> str:
         return f"<CLI tool {self.name} from {self.source}>"
 
     async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
-        return describe(self.definition, schemas=schemas)
+        described = describe(self.definition, schemas=schemas)
+        if schemas:
+            for entry in described["callables"]:
+                entry["returns"] = "str"  # what the command printed
+        return described
 
     async def call(self, function: str | None, args: Mapping[str, Any]) -> str:
         """Run a recipe: without one, the recipe named like the tool, else the raw schema.
@@ -337,8 +346,5 @@ class CLITool:
             return recipes.get(self.name)
         recipe = recipes.get(name) if isinstance(name, str) else None
         if recipe is None:
-            label = f"{self.name}.{name}" if isinstance(name, str) else f"{self.name}.{name!r}"
-            raise ToolNotFoundError(
-                f"Unknown recipe: {short_repr(label)}. Available: {', '.join(recipes)}"
-            )
+            raise unknown_callable(self.name, name, list(recipes), kind="recipe")
         return recipe

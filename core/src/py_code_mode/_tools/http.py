@@ -82,6 +82,10 @@ class HTTPTool:
     def source(self) -> str:
         return self._source
 
+    @property
+    def description(self) -> str:
+        return self._spec.description or f"The HTTP API at {self._base_url or self._spec.openapi}"
+
     def __repr__(self) -> str:
         return f"<HTTP tool {self.name} from {self.source}>"
 
@@ -89,7 +93,7 @@ class HTTPTool:
         """The endpoints; an OpenAPI document is read at the first use."""
         described: dict[str, Any] = {
             "name": self.name,
-            "description": self._spec.description or f"The HTTP API at {self._base_url or '?'}",
+            "description": self.description,
             "tags": list(self._spec.tags),
             "callables": [],
         }
@@ -106,6 +110,7 @@ class HTTPTool:
             }
             if schemas:
                 entry["input_schema"] = endpoint.input_schema
+                entry["returns"] = "Any"
             described["callables"].append(entry)
         return described
 

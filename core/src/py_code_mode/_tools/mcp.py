@@ -106,6 +106,10 @@ class MCPTool:
     def source(self) -> str:
         return self._source
 
+    @property
+    def description(self) -> str:
+        return self._spec.description or f"Tools of the MCP server {self.name!r}"
+
     def __repr__(self) -> str:
         return f"<MCP tool {self.name} from {self.source}>"
 
@@ -113,7 +117,7 @@ class MCPTool:
         """The server's tools; connects if it never has. A failed start is the ``error``."""
         described: dict[str, Any] = {
             "name": self.name,
-            "description": self._spec.description or f"Tools of the MCP server {self.name!r}",
+            "description": self.description,
             "tags": list(self._spec.tags),
             "callables": [],
         }
@@ -130,6 +134,7 @@ class MCPTool:
             }
             if schemas:
                 entry["input_schema"] = function.input_schema
+                entry["returns"] = "dict" if function.structured else "Any"
             described["callables"].append(entry)
         return described
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any
@@ -22,15 +23,17 @@ from typing import Any
 from py_code_mode import _names
 from py_code_mode._ranking import Document, rank
 from py_code_mode._tools._spec import HTTPToolSpec, MCPToolSpec, read_spec
-from py_code_mode._tools.base import Tool, python_names
+from py_code_mode._tools.base import Tool, python_names, unknown_callable
 from py_code_mode._tools.cli import CLITool
 from py_code_mode._tools.definition import compile_spec, short_repr
 from py_code_mode._tools.http import HTTPTool
 from py_code_mode._tools.mcp import MCPTool
+from py_code_mode._tools.stubs import callable_spec, stubs
 from py_code_mode.errors import (
     InputError,
     InvalidNameError,
     ToolDefinitionError,
+    ToolFailedError,
     ToolNotFoundError,
 )
 
@@ -41,6 +44,7 @@ _SEARCH_WEIGHTS: Mapping[str, float] = {
     "tags": 2.0,
     "description": 1.5,
     "recipes": 1.0,
+    "parameters": 0.5,
 }
 
 
@@ -86,6 +90,10 @@ class BrokenTool:
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def description(self) -> str:
+        return f"unavailable: {self.error.splitlines()[0]}"
 
     def __repr__(self) -> str:
         return f"<broken tool {self.name} from {self.source}>"
@@ -240,6 +248,39 @@ class ToolRegistry:
         """
         return await self._tool(tool).call(function, args)
 
+    def index(self) -> builtins.list[builtins.list[str]]:
+        """``[name, description]`` of every tool, broken ones too, without connecting."""
+        tools: builtins.list[Tool] = [self._tools[name] for name in self.names()]
+        return [[tool.name, tool.description] for tool in [*tools, *self._broken]]
+
+    async def stubs(self, name: str) -> str:
+        """`tools.describe`: a tool's callables, or one (``github.get_repo``), as stubs.
+
+        Raises:
+            ToolNotFoundError: No such tool or callable; the message names close matches.
+        """
+        if not isinstance(name, str):
+            raise ToolNotFoundError(f"Unknown tool: {short_repr(name)}")
+        tool_name, _, only = name.partition(".")
+        described = await self._tool(tool_name).describe(schemas=True)
+        if only and not described.get("error"):
+            names = [c["name"] for c in described["callables"]]
+            if only not in names:
+                raise unknown_callable(tool_name, only, names)
+        return stubs(described, only or None)
+
+    async def callable_specs(self, name: str) -> builtins.list[dict[str, Any]]:
+        """What the worker needs for `tools.<name>.<callable>`: names, docs, signatures.
+
+        Raises:
+            ToolNotFoundError: No such tool.
+            ToolFailedError: The tool cannot be used now (its server did not start, ...).
+        """
+        described = await self._tool(name).describe(schemas=True)
+        if described.get("error"):
+            raise ToolFailedError(described["error"])
+        return [callable_spec(name, entry) for entry in described["callables"]]
+
     async def aclose(self) -> None:
         """Close every tool's connections; the tools reopen them if used again."""
         await asyncio.gather(*(tool.aclose() for tool in self._tools.values()))
@@ -259,8 +300,10 @@ class ToolRegistry:
                 f"Unknown tool: {short_repr(name)}. No tools are defined; tools come from "
                 "YAML definitions in the workspace's tools/ directory (tools/*.yaml)"
             )
+        close = difflib.get_close_matches(str(name), self.names(), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ToolNotFoundError(
-            f"Unknown tool: {short_repr(name)}. Available: {', '.join(self.names())}"
+            f"Unknown tool: {short_repr(name)}.{hint} Available: {', '.join(self.names())}"
         )
 
 
@@ -273,6 +316,7 @@ def _twice(name: str, first: str, second: str) -> str:
 
 def _document(tool: Mapping[str, Any]) -> Document:
     callables = " ".join(f"{c['name']} {c['description']}" for c in tool["callables"])
+    parameters = " ".join(p["name"] for c in tool["callables"] for p in c["parameters"])
     return Document(
         key=tool["name"],
         fields={
@@ -280,5 +324,6 @@ def _document(tool: Mapping[str, Any]) -> Document:
             "tags": " ".join(tool["tags"]),
             "description": tool["description"],
             "recipes": callables,
+            "parameters": parameters,
         },
     )

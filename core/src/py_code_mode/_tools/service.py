@@ -9,7 +9,14 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from py_code_mode._params import Limit, Query, RecipeName, ToolArguments, ToolName
+from py_code_mode._params import (
+    Limit,
+    Query,
+    RecipeName,
+    ToolArguments,
+    ToolName,
+    ToolOrCallable,
+)
 from py_code_mode._tools.registry import ToolRegistry
 
 __all__ = ["ToolService"]
@@ -33,9 +40,17 @@ class ToolService:
         """Tools that match `query`, best first."""
         return await self.registry.search(query, limit)
 
-    async def describe(self, name: ToolName) -> dict[str, Any]:
-        """One tool with the JSON Schema of each recipe's arguments."""
-        return await self.registry.describe(name)
+    async def describe(self, name: ToolOrCallable) -> str:
+        """A tool's callables (or one: ``github.get_repo``) as Python stubs with docstrings."""
+        return await self.registry.stubs(name)
+
+    async def index(self) -> builtins.list[builtins.list[str]]:
+        """``[name, description]`` of every tool, without connecting to any."""
+        return self.registry.index()
+
+    async def callables(self, tool: ToolName) -> builtins.list[dict[str, Any]]:
+        """The worker's view of a tool's callables: names, docstrings, signatures."""
+        return await self.registry.callable_specs(tool)
 
     async def call(self, tool: ToolName, recipe: RecipeName, args: ToolArguments) -> Any:
         """Run `tools.<tool>.<recipe>(**args)` on the host."""
