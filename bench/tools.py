@@ -7,7 +7,9 @@
 - HTTP: `tools.api.get_item(item="1")` in a run  vs  `httpx.AsyncClient.get` on an open
   client, both against one local HTTP server;
 - each once per run (the run's own round trip included) and ten calls per run (against
-  ten direct calls), which is how code mode is meant to be used.
+  ten direct calls), which is how code mode is meant to be used;
+- ten HTTP calls to an endpoint that takes 10 ms, as real APIs take at least that: the
+  fixed cost per call (the channel, validation) against a realistic latency.
 
 Both sides are sampled alternately (bench/session.py says why). Targets (issue 14): MCP
 <= 1.2x, HTTP <= 1.2x.
@@ -21,6 +23,7 @@ import json
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,8 @@ class _Items(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
+        if self.path.startswith("/slow/"):
+            time.sleep(0.01)  # an API that takes 10 ms, as real ones take more
         payload = json.dumps({"item": self.path.rsplit("/", 1)[-1], "ok": True}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -64,7 +69,10 @@ def workspace(base: Path, api: str) -> Path:
         "name": "api",
         "type": "http",
         "base_url": api,
-        "endpoints": {"get_item": {"method": "GET", "path": "/items/{item}"}},
+        "endpoints": {
+            "get_item": {"method": "GET", "path": "/items/{item}"},
+            "get_slow": {"method": "GET", "path": "/slow/{item}"},
+        },
     }
     (tools / "math.yaml").write_text(yaml.safe_dump(mcp))
     (tools / "api.yaml").write_text(yaml.safe_dump(http))
@@ -89,9 +97,9 @@ async def bench(base: Path, rounds: int) -> None:
                 for _ in range(times):
                     await client.call_tool("add", {"a": 1, "b": 2})
 
-            async def http_direct(times: int) -> None:
+            async def http_direct(times: int, path: str = "items") -> None:
                 for _ in range(times):
-                    (await http.get(f"{api}/items/1")).json()
+                    (await http.get(f"{api}/{path}/1")).json()
 
             for times in (1, 10):
                 mcp_code = f"for _ in range({times}): tools.math.add(a=1, b=2)"
@@ -108,6 +116,13 @@ async def bench(base: Path, rounds: int) -> None:
                     rounds,
                 )
                 report(f"HTTP, {times} call(s) per run", ours, baseline, "<= 1.2x")
+            slow_code = "for _ in range(10): tools.api.get_slow(item='1')"
+            ours, baseline = await paired_medians(
+                lambda: session.run(slow_code),
+                lambda: http_direct(10, "slow"),
+                max(rounds // 10, 5),
+            )
+            report("HTTP, 10 calls to a 10 ms API", ours, baseline, "<= 1.2x")
     finally:
         server.shutdown()
 
