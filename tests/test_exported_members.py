@@ -18,6 +18,8 @@ def test_the_public_names_are_exactly_these() -> None:
         "DepsInstallError",
         "ExecutionResult",
         "FileStorage",
+        "FunctionTools",
+        "HostFunction",
         "InProcessExecutor",
         "InfrastructureError",
         "InputError",

@@ -26,6 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCa
 from langchain_core.messages.tool import tool_call
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool, BaseToolkit
+from langchain_core.tools import tool as lc_tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from py_code_mode import FileStorage, InProcessExecutor, Session
 from py_code_mode._toolkit import TOOL_NAMES, ToolkitOptions
@@ -480,3 +481,60 @@ async def test_async_calls_stream_to_callback_handlers(session: Session, shared_
     assert "streamed" in str(message.content) and "not streamed" not in str(message.content)
     assert recorder.text("stdout") == "one\nstreamed\n"
     assert recorder.text("stderr") == "err\n"
+
+
+# --- the agent's own tools, called from run_code ------------------------------------------
+
+ORDERS = {"A1": 30.0, "B2": 12.5}
+REFUNDED: list[str] = []
+
+
+@lc_tool
+def lookup_order(order_id: str) -> dict[str, Any]:
+    """Look an order up by its id."""
+    return {"id": order_id, "total": ORDERS[order_id]}
+
+
+@lc_tool
+async def refund(order_id: str, amount: float) -> str:
+    """Refund an amount of an order."""
+    REFUNDED.append(order_id)
+    return f"refunded {amount} on {order_id}"
+
+
+async def test_the_agents_own_tools_are_chained_inside_run_code(workspace: Path) -> None:
+    REFUNDED.clear()
+    code = (
+        "done = []\n"
+        "for order in ['A1', 'B2']:\n"
+        "    found = tools.lookup_order(order_id=order)\n"
+        "    done.append(tools.refund(order_id=order, amount=found['total'] / 2))\n"
+        "done"
+    )
+    chat = model(calls(("run_code", {"code": code})), AIMessage("Both refunded."))
+    session = Session(storage=FileStorage(workspace))
+    toolkit = CodeModeToolkit(session=session, tools=[lookup_order, refund])
+    try:
+        agent = create_agent(chat, await toolkit.aget_tools())
+        with anyio.fail_after(60):
+            state = await agent.ainvoke({"messages": [HumanMessage("refund half of both")]})
+        wrong = await session.run("tools.refund(order_id='A1', amount=1, reason='x')")
+        listed = await session.run("tools.describe('refund')")
+    finally:
+        await session.close()
+    [ran] = tool_messages(state["messages"])
+    assert (ran.name, ran.status) == ("run_code", "success")
+    assert ran.content == '["refunded 15.0 on A1", "refunded 6.25 on B2"]'
+    assert REFUNDED == [
+        "A1",
+        "B2",
+    ]  # they ran, on the host, once each
+    seen = [t["function"]["name"] for t in chat.seen_tools[0]]
+    assert seen == list(TOOL_NAMES)  # offered inside run_code, not as functions of their own
+    assert "unexpected argument(s) 'reason'" in str(wrong.error)
+    assert "def refund(*, order_id: str, amount: float) -> Any:" in str(listed.value)
+
+
+async def test_tools_come_before_the_session_starts(session: Session) -> None:
+    with pytest.raises(UsageError, match="add_tools\\(\\) must come before the session starts"):
+        CodeModeToolkit(session=session, tools=[lookup_order])

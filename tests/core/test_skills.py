@@ -202,10 +202,7 @@ async def test_a_lone_surrogate_in_a_skill_is_rejected_before_anything_is_writte
 
 
 async def test_help_on_a_skill_shows_its_signature_and_docstring(session: Session) -> None:
-    source = (
-        '"""Add two numbers."""\n\n'
-        "def run(a: int, b: int = 2) -> int:\n    return a + b\n"
-    )
+    source = '"""Add two numbers."""\n\ndef run(a: int, b: int = 2) -> int:\n    return a + b\n'
     await session.create_skill("add", source)
     result = await session.run(
         "import inspect, io, contextlib\n"

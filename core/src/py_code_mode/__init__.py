@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from py_code_mode._storage.redis import RedisStorage
     from py_code_mode._sync import SyncSession
     from py_code_mode._toolkit import TOOL_NAMES, AgentTool, Toolkit, ToolkitOptions, ToolOutput
+    from py_code_mode._tools.python import FunctionTools, HostFunction
     from py_code_mode.errors import (
         ArtifactDataError,
         ArtifactNotFoundError,
@@ -62,6 +63,8 @@ _LOCATIONS = {
     "ContainerExecutor": "py_code_mode._execution.container",
     "ExecutionResult": "py_code_mode._result",
     "FileStorage": "py_code_mode._storage.file",
+    "FunctionTools": "py_code_mode._tools.python",
+    "HostFunction": "py_code_mode._tools.python",
     "InProcessExecutor": "py_code_mode._execution.inprocess",
     "Installer": "py_code_mode._deps.installer",
     "Limits": "py_code_mode._execution.limits",
@@ -90,6 +93,8 @@ __all__ = [
     "DepsInstallError",
     "ExecutionResult",
     "FileStorage",
+    "FunctionTools",
+    "HostFunction",
     "InProcessExecutor",
     "InfrastructureError",
     "InputError",

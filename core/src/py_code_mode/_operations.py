@@ -31,6 +31,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from py_code_mode._annotations import annotation_text
 from py_code_mode._artifacts import ArtifactStore
 from py_code_mode._deps.manager import DepsManager
 from py_code_mode._skills.library import SkillLibrary
@@ -272,23 +273,6 @@ class Operation(Generic[S, P, R]):
             "returns": annotation_text(self.signature.return_annotation),
             "read_only": self.read_only,
         }
-
-
-def annotation_text(annotation: Any) -> str:
-    """An annotation as a reader writes it: ``str | None``, ``list[dict[str, Any]]``."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if annotation is type(None):
-        return "None"
-    if annotation is Any:
-        return "Any"
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return " | ".join(annotation_text(arg) for arg in typing.get_args(annotation))
-    if origin is not None:
-        args = ", ".join(annotation_text(arg) for arg in typing.get_args(annotation))
-        return f"{getattr(origin, '__name__', str(origin))}[{args}]"
-    return getattr(annotation, "__name__", str(annotation))
 
 
 def rejection(exc: ValidationError, where: str) -> CodeModeError:

@@ -37,9 +37,10 @@ from py_code_mode._runtime.protocol import is_exact
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._storage.base import Storage
 from py_code_mode._storage.file import FileStorage
+from py_code_mode._tools.python import PythonTools, python_tools
 from py_code_mode._tools.registry import ToolRegistry
 from py_code_mode._tools.service import ToolService
-from py_code_mode.errors import InputError, SessionClosedError
+from py_code_mode.errors import InputError, SessionClosedError, UsageError
 
 __all__ = ["Session"]
 
@@ -100,6 +101,10 @@ class Session(AsyncOperations):
         max_tool_calls: Tool calls one run of agent code may make (default 1,000), so a
             program that loops cannot hammer an API; past it, a call raises
             `ToolCallLimitError` in agent code. None for no limit.
+        tools: The host's own Python functions, offered to agent code beside the stored
+            tools: functions (each `tools.<name>(...)`), `FunctionTools` groups
+            (`tools.<group>.<name>(...)`), or a mapping of group names to functions.
+            They run on the host, with their arguments checked against their type hints.
         strict_tools: Fail at start for a broken tool definition. By default the session
             starts, the broken tool is listed by `tools.list()` with its error and how to
             fix it, and a warning is logged.
@@ -114,6 +119,7 @@ class Session(AsyncOperations):
         allow_runtime_deps: bool = True,
         installer: Installer | None = None,
         default_timeout: float | None = None,
+        tools: PythonTools | None = None,
         max_tool_calls: int | None = DEFAULT_MAX_TOOL_CALLS,
         strict_tools: bool = False,
     ) -> None:
@@ -149,6 +155,7 @@ class Session(AsyncOperations):
                 f"max_tool_calls must be a positive integer or None, got {max_tool_calls!r}"
             )
         self._max_tool_calls = max_tool_calls
+        self._python_tools = python_tools(tools) if tools is not None else []
         self._host: Host | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = asyncio.Lock()
@@ -228,6 +235,27 @@ class Session(AsyncOperations):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    def add_tools(self, tools: PythonTools) -> None:
+        """Offer more of the host's functions to agent code, as `tools=` does.
+
+        Adapters use this to offer a framework's tools inside `run_code`.
+
+        Raises:
+            UsageError: The session has started: its tools are fixed from then on.
+            TypeError, ValueError: As for `tools=`, or a name is already taken.
+        """
+        if self._host is not None or self._closed:
+            raise UsageError(
+                "add_tools() must come before the session starts; pass tools= to Session, "
+                "or add them before the first run"
+            )
+        added = python_tools(tools)
+        taken = {tool.name for tool in self._python_tools}
+        clash = [tool.name for tool in added if tool.name in taken]
+        if clash:
+            raise ValueError(f"tools named {', '.join(map(repr, clash))} are already offered")
+        self._python_tools += added
+
     async def start(self) -> None:
         """Load tools, prepare the workspace and start the worker; idempotent.
 
@@ -252,7 +280,10 @@ class Session(AsyncOperations):
         target = self._installer.target
         await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
         tools = ToolRegistry.from_definitions(
-            await self._storage.load_tool_definitions(), cwd=cwd, strict=self._strict_tools
+            await self._storage.load_tool_definitions(),
+            cwd=cwd,
+            strict=self._strict_tools,
+            extra=self._python_tools,
         )
         for broken in tools.broken:
             logger.warning("tool %r is not available: %s", broken.name, broken.error)

@@ -10,6 +10,7 @@ from py_code_mode import AgentTool, Session, Toolkit, ToolkitOptions
 from py_code_mode.errors import UsageError
 from pydantic import ConfigDict, InstanceOf, PrivateAttr
 
+from py_code_mode_langchain._host_tools import function_tools
 from py_code_mode_langchain._tool import CodeModeTool
 
 __all__ = ["CodeModeToolkit"]
@@ -27,17 +28,23 @@ class CodeModeToolkit(BaseToolkit):
     Args:
         session: The session every tool acts on.
         options: Which tools to offer and how much text they return (default: all).
+        tools: LangChain tools the agent already has, offered inside `run_code` as
+            `tools.<name>(**kw)` instead of as separate tools, so the model chains them in
+            one program. They run on the host. Give them before the session starts.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     session: InstanceOf[Session]
     options: InstanceOf[ToolkitOptions] | None = None
+    tools: list[InstanceOf[BaseTool]] | None = None
 
     _toolkit: Toolkit = PrivateAttr()
     _tools: dict[str, CodeModeTool] = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
+        if self.tools:
+            self.session.add_tools(function_tools(self.tools))
         self._toolkit = Toolkit(self.session, self.options)
         self._tools = {
             tool.name: CodeModeTool(toolkit=self._toolkit, tool=tool)

@@ -150,6 +150,7 @@ class ToolRegistry:
         *,
         cwd: Path | None = None,
         strict: bool = True,
+        extra: Iterable[Tool] = (),
     ) -> ToolRegistry:
         """Check parsed YAML definitions and build a registry of them.
 
@@ -159,14 +160,16 @@ class ToolRegistry:
             cwd: Where commands and stdio servers run; None for the host's directory.
             strict: Raise for the first broken definition; otherwise each one is listed
                 with its error (`BrokenTool`) and the rest load.
+            extra: Tools that come with the session rather than from storage (the host's
+                Python functions); a definition that reuses one's name is the broken one.
 
         Raises:
             ToolDefinitionError: With `strict`, a definition is malformed, or two share a
                 name; the message names the file(s).
         """
         if strict:
-            return cls(load_tool(source, data, cwd) for source, data in definitions)
-        tools: dict[str, Tool] = {}
+            return cls([*extra, *(load_tool(source, data, cwd) for source, data in definitions)])
+        tools: dict[str, Tool] = {tool.name: tool for tool in extra}
         broken: list[BrokenTool] = []
         for source, data in definitions:
             try:
