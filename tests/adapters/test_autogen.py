@@ -16,7 +16,7 @@ from autogen_agentchat.base import TaskResult
 from autogen_agentchat.messages import ToolCallExecutionEvent
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import CreateResult, FunctionExecutionResult, RequestUsage
-from autogen_core.tools import ToolResult, Workbench
+from autogen_core.tools import FunctionTool, ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
 from py_code_mode import (
     FileStorage,
@@ -422,3 +422,47 @@ def test_the_public_names_are_exactly_these() -> None:
         "code_mode_tools",
     ]
     assert py_code_mode_autogen.__version__ == "0.1.0"
+
+
+# --- the agent's own tools, called from run_code ------------------------------------------
+
+
+def lookup_order(order_id: str) -> dict[str, Any]:
+    """Look an order up by its id."""
+    return {"id": order_id, "total": {"A1": 30.0, "B2": 12.5}[order_id]}
+
+
+async def refund(order_id: str, amount: float) -> str:
+    """Refund an amount of an order."""
+    return f"refunded {amount} on {order_id}"
+
+
+@pytest.mark.parametrize("wired", ["workbench", "tools"])
+async def test_the_agents_own_tools_are_chained_inside_run_code(tmp_path: Path, wired: str) -> None:
+    own = [
+        FunctionTool(lookup_order, description="Look an order up."),
+        FunctionTool(refund, description="Refund."),
+    ]
+    code = (
+        "[tools.refund(order_id=o, amount=tools.lookup_order(order_id=o)['total'] / 2)\n"
+        " for o in ['A1', 'B2']]"
+    )
+    session = inprocess(tmp_path / "ws")
+    wiring = (
+        {"workbench": CodeModeWorkbench(session, tools=own)}
+        if wired == "workbench"
+        else {"tools": code_mode_tools(session, tools=own)}
+    )
+    model = replay(call("run_code", {"code": code}), "Both refunded.")
+    agent = AssistantAgent("coder", model_client=model, max_tool_iterations=2, **wiring)
+    try:
+        with anyio.fail_after(60):
+            task = await agent.run(task="refund half of both")
+        wrong = await session.run("tools.refund(order_id='A1')")
+    finally:
+        await session.close()
+    [ran] = results(task)
+    assert (ran.name, ran.is_error) == ("run_code", False)
+    assert json.loads(ran.content) == ["refunded 15.0 on A1", "refunded 6.25 on B2"]
+    assert [tool["name"] for tool in model.create_calls[0]["tools"]] == list(TOOL_NAMES)
+    assert "missing required argument 'amount'" in str(wrong.error)

@@ -383,3 +383,41 @@ async def test_the_example_runs_its_scripted_episode(tmp_path: Path) -> None:
             47,
         ]
         assert (await session.invoke_skill("primes", limit=10)).value == [2, 3, 5, 7]
+
+
+# --- the agent's own tools, called from run_code -----------------------------------------
+
+
+def lookup_order(order_id: str) -> dict[str, Any]:
+    """Look an order up by its id."""
+    return {"id": order_id, "total": {"A1": 30.0, "B2": 12.5}[order_id]}
+
+
+async def refund(order_id: str, amount: float) -> str:
+    """Refund an amount of an order."""
+    if amount > 20:
+        raise ValueError("refunds above 20 need a human")
+    return f"refunded {amount} on {order_id}"
+
+
+async def test_the_agents_own_tools_are_chained_inside_run_code(tmp_path: Path) -> None:
+    own = [FunctionTool.from_defaults(fn=lookup_order), FunctionTool.from_defaults(fn=refund)]
+    code = (
+        "[tools.refund(order_id=o, amount=tools.lookup_order(order_id=o)['total'] / 2)\n"
+        " for o in ['A1', 'B2']]"
+    )
+    session = _session(tmp_path)
+    spec = CodeModeToolSpec(session=session, tools=own)
+    script = ScriptedLLM(call("run_code", code=code), answer("Both refunded."))
+    try:
+        output, _ = await run_agent(spec, script)
+        refused = await session.run("tools.refund(order_id='A1', amount=25.0)")
+        described = await session.run("tools.describe('lookup_order')")
+    finally:
+        await session.close()
+    assert output.response.content == "Both refunded."
+    assert script.offered == list(TOOL_NAMES)
+    [ran] = script.tool_results()
+    assert json.loads(ran) == ["refunded 15.0 on A1", "refunded 6.25 on B2"]
+    assert "refunds above 20 need a human" in str(refused.error)
+    assert '"""Look an order up by its id."""' in str(described.value)

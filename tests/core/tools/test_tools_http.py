@@ -438,3 +438,15 @@ async def test_agent_code_calls_the_api_from_every_executor(
         )
     assert result.error is None, result.error
     assert result.value == ["octo/cat", PNG[:4]]
+
+
+async def test_a_line_break_in_a_query_value_stays_in_the_query(api: _Server) -> None:
+    async with registry(github(api)) as tools:
+        listed = await tools.call(
+            "github", "list_issues", {"owner": "o", "repo": "r", "state": "open\r\nX-Evil: 1"}
+        )
+        headers = await tools.call("github", "headers", {})
+    assert listed == {"query": {"state": ["open\r\nX-Evil: 1"]}}  # encoded, then decoded
+    assert "x-evil" not in headers
+    [request_line] = [line for line in api.seen if "/issues" in line]
+    assert "open%0D%0AX-Evil%3A+1" in request_line and "\r" not in request_line

@@ -365,3 +365,15 @@ async def test_agent_code_calls_the_server_and_the_session_stops_it(
     with anyio.fail_after(10):
         while alive(pid):
             await anyio.sleep(0.02)
+
+
+async def test_a_server_that_answers_with_garbage_is_listed_with_its_error() -> None:
+    garbage = "import sys, time\nprint('this is not JSON-RPC', flush=True)\ntime.sleep(60)\n"
+    definition = stdio(args=["-c", garbage], startup_timeout=3)
+    async with registry(definition) as tools:
+        started = time.monotonic()
+        [listed] = await tools.list()
+        with pytest.raises(ToolFailedError, match="MCP server 'math'"):
+            await tools.call("math", "add", {"a": 1, "b": 2})
+    assert "MCP server 'math'" in listed["error"]
+    assert time.monotonic() - started < 20

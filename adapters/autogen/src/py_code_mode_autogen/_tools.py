@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autogen_core import EVENT_LOGGER_NAME, CancellationToken, trace_tool_span
@@ -20,13 +20,18 @@ from py_code_mode import (
 )
 from pydantic import BaseModel
 
+from py_code_mode_autogen._host_tools import function_tools
+
 __all__ = ["code_mode_tools"]
 
 _logger = logging.getLogger(EVENT_LOGGER_NAME)
 
 
 def code_mode_tools(
-    session: Session, options: ToolkitOptions | None = None
+    session: Session,
+    options: ToolkitOptions | None = None,
+    *,
+    tools: Sequence[BaseTool[Any, Any]] = (),
 ) -> list[BaseTool[BaseModel, Any]]:
     """One AutoGen tool per catalogue entry, all acting on `session`.
 
@@ -40,7 +45,11 @@ def code_mode_tools(
     Args:
         session: The session the tools act on; it starts on the first call.
         options: Which tools to offer and how much text they return; default all tools.
+        tools: AutoGen tools the agent already has, offered inside `run_code` instead
+            (see `CodeModeWorkbench`).
     """
+    if tools:
+        session.add_tools(function_tools(tools))
     toolkit = Toolkit(session, options)
     return [_CodeModeTool(toolkit, tool.name) for tool in toolkit.tools]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self, cast
 
 from autogen_core import CancellationToken, Component, trace_tool_span
 from autogen_core.tools import (
+    BaseTool,
     ParametersSchema,
     TextResultContent,
     ToolResult,
@@ -24,6 +25,7 @@ from py_code_mode_autogen._config import (
     options_from,
 )
 from py_code_mode_autogen._events import CodeOutputEvent
+from py_code_mode_autogen._host_tools import function_tools
 
 __all__ = ["CodeModeWorkbench", "CodeModeWorkbenchState"]
 
@@ -69,12 +71,23 @@ class CodeModeWorkbench(Workbench, Component[CodeModeWorkbenchConfig]):
             it. (A workbench loaded from a component config builds its own session and
             closes it on `stop()`.)
         options: Which tools to offer and how much text they return; default all tools.
+        tools: AutoGen tools the agent already has, offered inside `run_code` as
+            `tools.<name>(**kw)` so the model chains them in one program; they run on the
+            host. Give them before the session starts.
     """
 
     component_provider_override = "py_code_mode_autogen.CodeModeWorkbench"
     component_config_schema = CodeModeWorkbenchConfig
 
-    def __init__(self, session: Session, options: ToolkitOptions | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        options: ToolkitOptions | None = None,
+        *,
+        tools: Sequence[BaseTool[Any, Any]] = (),
+    ) -> None:
+        if tools:
+            session.add_tools(function_tools(tools))
         self._toolkit = Toolkit(session, options)
         self._rebuild: CodeModeWorkbenchConfig | None = None
 

@@ -9,8 +9,6 @@ host, never in the worker.
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,42 +18,28 @@ from pydantic import BaseModel
 
 __all__ = ["function_tools"]
 
-_NOT_IDENTIFIER = re.compile(r"\W+")
-
 
 def function_tools(tools: Iterable[BaseTool]) -> list[FunctionTools]:
     """Each LangChain tool as a group of one, `tools.<name>(**kw)` in agent code.
 
     Raises:
-        TypeError: Something given is not a LangChain `BaseTool`.
+        TypeError: Something given is not a LangChain `BaseTool`, or has a pydantic v1
+            argument model.
     """
-    groups = []
-    for tool in tools:
-        if not isinstance(tool, BaseTool):
-            raise TypeError(f"tools must be LangChain BaseTools, got {type(tool).__name__}")
-        function = _host_function(tool)
-        groups.append(FunctionTools(function.name, [function], description=function.description))
-    return groups
+    return FunctionTools.each(_host_function(tool) for tool in tools)
 
 
 def _host_function(tool: BaseTool) -> HostFunction:
-    name = _NOT_IDENTIFIER.sub("_", tool.name).strip("_") or "tool"
-    if name[0].isdigit() or keyword.iskeyword(name):
-        name = f"tool_{name}"
-
-    async def invoke(arguments: dict[str, Any]) -> Any:
-        return await tool.ainvoke(arguments)
-
+    if not isinstance(tool, BaseTool):
+        raise TypeError(f"tools must be LangChain BaseTools, got {type(tool).__name__}")
     model = tool.get_input_schema()
     if not issubclass(model, BaseModel):  # a pydantic.v1 model, from an old-style tool
         raise TypeError(
             f"LangChain tool {tool.name!r} has a pydantic v1 argument model; give it a "
             "pydantic v2 args_schema"
         )
-    description = (tool.description or "").strip()
-    return HostFunction(
-        name=name,
-        description=description.split("\n\n")[0],
-        model=model,
-        invoke=invoke,
-    )
+
+    async def invoke(arguments: dict[str, Any]) -> Any:
+        return await tool.ainvoke(arguments)
+
+    return HostFunction.of(tool.name, tool.description, model, invoke)

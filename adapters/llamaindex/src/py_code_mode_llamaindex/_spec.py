@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from llama_index.core.tools import FunctionTool, ToolMetadata
+from collections.abc import Sequence
+
+from llama_index.core.tools import BaseTool, FunctionTool, ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from py_code_mode import Session, Toolkit, ToolkitOptions
 
+from py_code_mode_llamaindex._host_tools import function_tools
 from py_code_mode_llamaindex._tool import to_function_tool
 
 __all__ = ["CodeModeToolSpec"]
@@ -27,6 +30,9 @@ class CodeModeToolSpec(BaseToolSpec):
     Args:
         session: The session every tool acts on; it starts on first use.
         options: Which tools to offer and how much text they return.
+        tools: LlamaIndex tools the agent already has, offered inside `run_code` as
+            `tools.<name>(**kw)` so the model chains them in one program; they run on the
+            host. Give them before the session starts.
 
     Example:
         ```python
@@ -35,7 +41,15 @@ class CodeModeToolSpec(BaseToolSpec):
         ```
     """
 
-    def __init__(self, session: Session, options: ToolkitOptions | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        options: ToolkitOptions | None = None,
+        *,
+        tools: Sequence[BaseTool] = (),
+    ) -> None:
+        if tools:
+            session.add_tools(function_tools(tools))
         self._toolkit = Toolkit(session, options)
         self.spec_functions: list[SPEC_FUNCTION_TYPE] = [t.name for t in self._toolkit.tools]
 

@@ -34,7 +34,12 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from py_code_mode import _names
 from py_code_mode._annotations import annotation_text
-from py_code_mode._tools.base import RESERVED_CALLABLE_NAMES, schema_parameters, unknown_callable
+from py_code_mode._tools.base import (
+    RESERVED_CALLABLE_NAMES,
+    python_names,
+    schema_parameters,
+    unknown_callable,
+)
 from py_code_mode._tools.definition import short_repr, tidy_schema
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
 
@@ -66,6 +71,27 @@ class HostFunction:
     def input_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = tidy_schema(self.model.model_json_schema())
         return schema
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        description: str | None,
+        model: type[BaseModel],
+        invoke: Callable[[dict[str, Any]], Awaitable[Any]],
+    ) -> HostFunction:
+        """A framework's tool as a host function, as adapters make them.
+
+        The name becomes a Python identifier (``get-weather`` is ``get_weather``) and the
+        description its first paragraph.
+        """
+        python = next(iter(python_names([name])))
+        return cls(
+            name=python,
+            description=(description or "").strip().split("\n\n")[0],
+            model=model,
+            invoke=invoke,
+        )
 
 
 class FunctionTools:
@@ -109,6 +135,11 @@ class FunctionTools:
 
     def __repr__(self) -> str:
         return f"FunctionTools({self.name!r}, [{', '.join(self.functions)}])"
+
+    @classmethod
+    def each(cls, functions: Iterable[HostFunction]) -> list[FunctionTools]:
+        """One group per function, named like it: `tools.<name>(**kw)` in agent code."""
+        return [cls(f.name, [f], description=f.description) for f in functions]
 
 
 PythonTools: TypeAlias = (
