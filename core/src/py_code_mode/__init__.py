@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from py_code_mode._storage.redis import RedisStorage
     from py_code_mode._sync import SyncSession
     from py_code_mode._toolkit import TOOL_NAMES, AgentTool, Toolkit, ToolkitOptions, ToolOutput
+    from py_code_mode._tools.mcp import MCPTools
     from py_code_mode._tools.python import FunctionTools, HostFunction
     from py_code_mode.errors import (
         ArtifactDataError,
@@ -68,6 +69,7 @@ _LOCATIONS = {
     "InProcessExecutor": "py_code_mode._execution.inprocess",
     "Installer": "py_code_mode._deps.installer",
     "Limits": "py_code_mode._execution.limits",
+    "MCPTools": "py_code_mode._tools.mcp",
     "OutputCallback": "py_code_mode._execution.base",
     "RedisStorage": "py_code_mode._storage.redis",  # needs the [redis] extra
     "SandboxExecutor": "py_code_mode._execution.sandbox",
@@ -103,6 +105,7 @@ __all__ = [
     "InvalidRequirementError",
     "InvalidSkillError",
     "Limits",
+    "MCPTools",
     "NotFoundError",
     "OutputCallback",
     "RedisStorage",

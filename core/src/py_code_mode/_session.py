@@ -103,7 +103,8 @@ class Session(AsyncOperations):
             `ToolCallLimitError` in agent code. None for no limit.
         tools: The host's own Python functions, offered to agent code beside the stored
             tools: functions (each `tools.<name>(...)`), `FunctionTools` groups
-            (`tools.<group>.<name>(...)`), or a mapping of group names to functions.
+            (`tools.<group>.<name>(...)`), `MCPTools` (an MCP client you have open), or a
+            mapping of group names to functions.
             They run on the host, with their arguments checked against their type hints.
         strict_tools: Fail at start for a broken tool definition. By default the session
             starts, the broken tool is listed by `tools.list()` with its error and how to
@@ -250,7 +251,7 @@ class Session(AsyncOperations):
                 "or add them before the first run"
             )
         added = python_tools(tools)
-        taken = {tool.name for tool in self._python_tools}
+        taken = {tool.name for tool in self._python_tools}  # the host's tools given so far
         clash = [tool.name for tool in added if tool.name in taken]
         if clash:
             raise ValueError(f"tools named {', '.join(map(repr, clash))} are already offered")

@@ -6,6 +6,7 @@ be; nothing of the SDK is mocked.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from typing import Any
 import anyio
 import pytest
 import yaml
-from py_code_mode import FileStorage, Session
+from py_code_mode import FileStorage, InvalidNameError, MCPTools, Session
 from py_code_mode._tools import ToolRegistry
 from py_code_mode._tools.mcp import MCPTool
 from py_code_mode.errors import (
@@ -377,3 +378,38 @@ async def test_a_server_that_answers_with_garbage_is_listed_with_its_error() -> 
             await tools.call("math", "add", {"a": 1, "b": 2})
     assert "MCP server 'math'" in listed["error"]
     assert time.monotonic() - started < 20
+
+
+# --- a client the caller already has ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["client", "client_session"])
+async def test_a_client_the_host_has_open_is_offered_as_tools(workspace: Path, kind: str) -> None:
+    from mcp import Client
+
+    spec = importlib.util.spec_from_file_location("mcp_test_server", SERVER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    async with Client(module.server) as client:  # in-process: the caller's own connection
+        given = client if kind == "client" else client.session
+        tools = [MCPTools("math", given, description="Arithmetic in process")]
+        async with Session(storage=FileStorage(workspace), tools=tools) as session:
+            result = await session.run(
+                "[tools.math.add(a=2, b=3), tools.math.get_weather(city='Rome')]"
+            )
+            wrong = await session.run("tools.math.add(a='2', b=3)")
+            listed = await session.list_tools()
+        still = await client.call_tool("add", {"a": 1, "b": 1})  # the session left it open
+    assert result.error is None, result.error
+    assert result.value == [{"result": 5}, {"result": "sunny in Rome"}]
+    assert "ToolArgumentError" in str(wrong.error)
+    assert listed[0]["description"] == "Arithmetic in process"
+    assert still.structured_content == {"result": 2}
+
+
+def test_mcp_tools_refuses_what_is_not_a_client() -> None:
+    with pytest.raises(TypeError, match="needs an mcp.Client or mcp.ClientSession"):
+        MCPTools("math", object())
+    with pytest.raises(InvalidNameError):
+        MCPTools("search", object.__new__(type("C", (), {"call_tool": len, "list_tools": len})))

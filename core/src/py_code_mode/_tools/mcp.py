@@ -28,15 +28,16 @@ import binascii
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from py_code_mode import _names
 from py_code_mode._process import Bounded
 from py_code_mode._tools._hostvars import Resolved, resolve
-from py_code_mode._tools._spec import MCPToolSpec
+from py_code_mode._tools._spec import DEFAULT_TIMEOUT, MCPToolSpec
 from py_code_mode._tools.base import (
     argument_validator,
     check_arguments,
@@ -48,10 +49,10 @@ from py_code_mode.errors import ToolArgumentError, ToolFailedError
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
-    from mcp import Client
+    from mcp import Client, ClientSession
     from mcp.types import CallToolResult
 
-__all__ = ["MCP_MISSING", "MCPTool"]
+__all__ = ["MCP_MISSING", "MCPTool", "MCPTools"]
 
 MCP_MISSING = (
     "MCP tools need the official mcp package, which is not installed: "
@@ -80,6 +81,52 @@ class _Function:
     validator: Validator | None
 
 
+class MCPTools:
+    """An MCP client you already have open, offered to agent code: `tools.<name>.<tool>()`.
+
+    For `Session(tools=[MCPTools("web", client)])`: the server's tools become callables,
+    checked and converted as for a `type: mcp` definition, but the connection is yours: it
+    is not opened, restarted or closed by the session.
+
+    Args:
+        name: `tools.<name>` in agent code.
+        client: An entered `mcp.Client`, or an initialised `mcp.ClientSession`.
+        description: What the server is for.
+        tags: Words that help `tools.search` find it.
+        timeout: Seconds each call may take.
+
+    Raises:
+        InvalidNameError: The name is not allowed.
+        TypeError: `client` is not an MCP client.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: Any,
+        *,
+        description: str = "",
+        tags: Sequence[str] = (),
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if not callable(getattr(client, "call_tool", None)) or not callable(
+            getattr(client, "list_tools", None)
+        ):
+            raise TypeError(
+                f"MCPTools needs an mcp.Client or mcp.ClientSession, got {type(client).__name__}"
+            )
+        self.name = _names.tool_name(name)
+        self.client = client
+        self.spec = MCPToolSpec.model_validate(
+            {"name": self.name, "type": "mcp", "command": "(attached)", "description": description,
+             "tags": list(tags), "timeout": timeout}
+        )  # fmt: skip
+
+    def tool(self) -> MCPTool:
+        """The registry's tool for this client."""
+        return MCPTool(self.spec, f"the session's tools= (MCPTools {self.name!r})", attached=self)
+
+
 class MCPTool:
     """An MCP server as a `Tool`; its tools are the callables.
 
@@ -87,12 +134,21 @@ class MCPTool:
         spec: The checked definition.
         source: Its file, named in errors.
         cwd: Where a stdio server runs; None for the host process's directory.
+        attached: A client the caller owns, used instead of starting the server.
     """
 
-    def __init__(self, spec: MCPToolSpec, source: str, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        spec: MCPToolSpec,
+        source: str,
+        cwd: Path | None = None,
+        *,
+        attached: MCPTools | None = None,
+    ) -> None:
         self._spec = spec
         self._source = source
         self._cwd = cwd
+        self._attached = attached
         self._connection: _Connection | None = None
         self._functions: dict[str, _Function] = {}
         self._failure: str | None = None
@@ -176,13 +232,21 @@ class MCPTool:
         async with self._lock:
             if self._connection is not None and not self._connection.ended:
                 return self._functions
+            if self._connection is not None and self._attached is not None:
+                raise ToolFailedError(
+                    f"the MCP client given as tools.{self.name} has closed its connection; "
+                    "the session cannot reopen a client it does not own"
+                )
             if self._connection is not None:  # the server exited: start it again
                 await self._connection.close()
                 self._connection = None
             elif self._failure is not None and not retry:
                 raise ToolFailedError(self._failure)
             try:
-                connection = await _Connection.open(self._spec, self._source, self._cwd)
+                if self._attached is not None:
+                    connection = _Connection.attach(self._spec, self._source, self._attached)
+                else:
+                    connection = await _Connection.open(self._spec, self._source, self._cwd)
             except ToolFailedError as exc:
                 self._failure = str(exc)
                 raise
@@ -208,7 +272,7 @@ class _Connection:
         self._stop = asyncio.Event()
         self._ended = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._client: Client | None = None
+        self._client: Client | ClientSession | None = None
         self._stderr: _StderrTail | None = None
         self._secrets: list[str] = []
 
@@ -216,6 +280,13 @@ class _Connection:
     def ended(self) -> bool:
         """The server closed the connection (a stdio server exited) or a call broke it."""
         return self._ended.is_set()
+
+    @classmethod
+    def attach(cls, spec: MCPToolSpec, source: str, given: MCPTools) -> _Connection:
+        """A connection over a client the caller owns: nothing to start or to close."""
+        connection = cls(spec.name, source)
+        connection._client = given.client
+        return connection
 
     @classmethod
     async def open(cls, spec: MCPToolSpec, source: str, cwd: Path | None) -> _Connection:
@@ -322,7 +393,7 @@ class _Connection:
         try:
             async with asyncio.timeout(timeout):  # a server that pages slowly forever
                 for _ in range(_MAX_PAGES):
-                    page = await self._client.list_tools(cursor=cursor)
+                    page = await _list_page(self._client, cursor)
                     listed += page.tools
                     cursor = page.next_cursor
                     if cursor is None:
@@ -411,6 +482,17 @@ class _Connection:
 
     def _redact(self, text: str) -> str:
         return Resolved({}, self._secrets).redact(text)
+
+
+async def _list_page(client: Any, cursor: str | None) -> Any:
+    """One page of `tools/list`, from an `mcp.Client` or a bare `ClientSession`."""
+    from mcp import ClientSession
+    from mcp.types import PaginatedRequestParams
+
+    if isinstance(client, ClientSession):
+        params = PaginatedRequestParams(cursor=cursor) if cursor is not None else None
+        return await client.list_tools(params=params)
+    return await client.list_tools(cursor=cursor)
 
 
 def _exception_text(exc: BaseException) -> str:

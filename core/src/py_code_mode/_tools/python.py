@@ -36,11 +36,13 @@ from py_code_mode import _names
 from py_code_mode._annotations import annotation_text
 from py_code_mode._tools.base import (
     RESERVED_CALLABLE_NAMES,
+    Tool,
     python_names,
     schema_parameters,
     unknown_callable,
 )
 from py_code_mode._tools.definition import short_repr, tidy_schema
+from py_code_mode._tools.mcp import MCPTools
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
 
 __all__ = ["FunctionTools", "HostFunction", "PythonTool", "PythonTools", "python_tools"]
@@ -143,7 +145,7 @@ class FunctionTools:
 
 
 PythonTools: TypeAlias = (
-    Iterable[Callable[..., Any] | FunctionTools]
+    Iterable[Callable[..., Any] | FunctionTools | MCPTools]
     | Mapping[str, Iterable[Callable[..., Any] | HostFunction]]
 )
 """What `Session(tools=...)` takes."""
@@ -288,17 +290,20 @@ class PythonTool:
         """Nothing is held open."""
 
 
-def python_tools(given: PythonTools) -> list[PythonTool]:
-    """`Session(tools=...)` as tools: functions, `FunctionTools`, or ``{group: [functions]}``.
+def python_tools(given: PythonTools) -> list[Tool]:
+    """`Session(tools=...)` as the registry's tools.
 
-    A bare function is a group of its own, named like it, so `tools.add(a=1)` calls it.
+    Functions, `FunctionTools`, `MCPTools`, or ``{group: [functions]}``. A bare
+    function is a group of its own, named like it, so `tools.add(a=1)` calls it.
 
     Raises:
         TypeError: `given` holds something else.
         ValueError: Two groups share a name.
     """
     if isinstance(given, Mapping):
-        groups = [FunctionTools(name, functions) for name, functions in given.items()]
+        groups: list[FunctionTools | MCPTools] = [
+            FunctionTools(name, functions) for name, functions in given.items()
+        ]
     elif isinstance(given, str | bytes) or not isinstance(given, Iterable):
         raise TypeError(
             "tools must be a list of functions or FunctionTools, or a mapping of group names "
@@ -306,7 +311,9 @@ def python_tools(given: PythonTools) -> list[PythonTool]:
         )
     else:
         groups = [
-            item if isinstance(item, FunctionTools) else FunctionTools(_group_name(item), [item])
+            item
+            if isinstance(item, FunctionTools | MCPTools)
+            else FunctionTools(_group_name(item), [item])
             for item in given
         ]
     seen: set[str] = set()
@@ -314,7 +321,7 @@ def python_tools(given: PythonTools) -> list[PythonTool]:
         if group.name in seen:
             raise ValueError(f"two tool groups are named {group.name!r}: rename one")
         seen.add(group.name)
-    return [PythonTool(group) for group in groups]
+    return [group.tool() if isinstance(group, MCPTools) else PythonTool(group) for group in groups]
 
 
 def _group_name(function: Any) -> str:
