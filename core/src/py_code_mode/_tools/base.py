@@ -16,7 +16,9 @@ import difflib
 import keyword
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import ValidationError
 
 from py_code_mode._tools._values import short_repr
 from py_code_mode.errors import ToolArgumentError, ToolNotFoundError
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 __all__ = [
     "RESERVED_CALLABLE_NAMES",
     "Tool",
+    "callable_dict",
+    "pick",
+    "rejected",
+    "tool_dict",
     "argument_validator",
     "check_arguments",
     "python_names",
@@ -79,6 +85,60 @@ class Tool(Protocol):
     async def aclose(self) -> None:
         """Release what the tool holds open (connections, processes); it may reopen later."""
         ...
+
+
+T = TypeVar("T")
+
+
+def tool_dict(
+    tool: Tool,
+    tags: Sequence[str],
+    callables: list[dict[str, Any]],
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The agent-facing dict every kind of tool describes itself with (`Tool.describe`)."""
+    described: dict[str, Any] = {
+        "name": tool.name,
+        "description": tool.description,
+        "tags": list(tags),
+        "callables": callables,
+    }
+    if error is not None:
+        described["error"] = error
+    return described
+
+
+def callable_dict(
+    name: str, description: str, input_schema: dict[str, Any], returns: str, *, schemas: bool
+) -> dict[str, Any]:
+    """One callable in that dict; with `schemas`, its `input_schema` and `returns` too."""
+    entry: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "parameters": schema_parameters(input_schema),
+    }
+    if schemas:
+        entry["input_schema"] = input_schema
+        entry["returns"] = returns
+    return entry
+
+
+def pick(tool: str, callables: Mapping[str, T], name: str | None, args: Any) -> tuple[T, str]:
+    """The callable a call names, and ``tool.callable`` for messages.
+
+    Without a `name`, the callable named like the tool (`tools.add(a=1)`).
+
+    Raises:
+        ToolNotFoundError: No such callable.
+        ToolArgumentError: `args` is not a mapping of keyword arguments.
+    """
+    chosen = callables.get(name if name is not None else tool)
+    if chosen is None:
+        raise unknown_callable(tool, name, list(callables))
+    where = f"{tool}.{name if name is not None else tool}"
+    if not isinstance(args, Mapping):
+        raise ToolArgumentError(f"{where}() takes keyword arguments as a mapping")
+    return chosen, where
 
 
 _NOT_IDENTIFIER = re.compile(r"\W")
@@ -188,3 +248,22 @@ def check_arguments(where: str, validator: Validator | None, args: Mapping[str, 
         shown = "; ".join(problems[:5])
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise ToolArgumentError(f"{where}() arguments do not fit its schema: {shown}{more}")
+
+
+def rejected(where: str, exc: ValidationError) -> str:
+    """What a pydantic model found wrong with a call, one problem per argument.
+
+    A union reports each of its types; the first complaint per argument says enough.
+    """
+    problems: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        place = str(error["loc"][0]) if error["loc"] else "arguments"
+        if error["type"] == "extra_forbidden":
+            problems.setdefault(place, f"unexpected argument {place!r}")
+        elif error["type"] == "missing":
+            problems.setdefault(place, f"missing required argument {place!r}")
+        else:
+            problems.setdefault(place, f"argument {place!r}: {error['msg']}")
+    shown = list(problems.values())
+    more = f"; and {len(shown) - 5} more" if len(shown) > 5 else ""
+    return f"{where}(): " + "; ".join(shown[:5]) + more

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from py_code_mode._tools._hostvars import Resolved, resolve
 from py_code_mode._tools._openapi import endpoints_from_openapi
 from py_code_mode._tools._spec import HTTPToolSpec
-from py_code_mode._tools.base import schema_parameters, unknown_callable
+from py_code_mode._tools.base import callable_dict, pick, rejected, tool_dict
 from py_code_mode._tools.definition import short_repr
 from py_code_mode._tools.endpoint import Endpoint, endpoint_from_spec
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
@@ -91,42 +91,30 @@ class HTTPTool:
 
     async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
         """The endpoints; an OpenAPI document is read at the first use."""
-        described: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "tags": list(self._spec.tags),
-            "callables": [],
-        }
         try:
             endpoints = await self._ready(retry=False)
         except ToolFailedError as exc:
-            described["error"] = str(exc)
-            return described
-        for endpoint in endpoints.values():
-            entry: dict[str, Any] = {
-                "name": endpoint.name,
-                "description": endpoint.description or f"{endpoint.method} {endpoint.path}",
-                "parameters": schema_parameters(endpoint.input_schema),
-            }
-            if schemas:
-                entry["input_schema"] = endpoint.input_schema
-                entry["returns"] = "Any"
-            described["callables"].append(entry)
-        return described
+            return tool_dict(self, self._spec.tags, [], str(exc))
+        entries = [
+            callable_dict(
+                e.name,
+                e.description or f"{e.method} {e.path}",
+                e.input_schema,
+                "Any",
+                schemas=schemas,
+            )
+            for e in endpoints.values()
+        ]
+        return tool_dict(self, self._spec.tags, entries)
 
     async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
         """Request one endpoint with keyword arguments checked by its model."""
         endpoints = await self._ready(retry=True)
-        endpoint = endpoints.get(function if function is not None else self.name)
-        if endpoint is None:
-            raise unknown_callable(self.name, function, list(endpoints))
-        where = f"{self.name}.{endpoint.name}"
-        if not isinstance(args, Mapping):
-            raise ToolArgumentError(f"{where}() takes keyword arguments as a mapping")
+        endpoint, where = pick(self.name, endpoints, function, args)
         try:
             checked = endpoint.model.model_validate(dict(args))
         except ValidationError as exc:
-            raise ToolArgumentError(_rejected(where, exc)) from None
+            raise ToolArgumentError(rejected(where, exc)) from None
         values = {key: value for key, value in checked.__dict__.items() if value is not None}
         return await self._request(where, endpoint, values)
 
@@ -376,25 +364,3 @@ def _value(where: str, response: httpx.Response, body: bytes) -> Any:
         return body.decode(encoding, errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
-
-
-def _rejected(where: str, exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        place = str(error["loc"][0]) if error["loc"] else "arguments"
-        if error["type"] == "extra_forbidden":
-            problems.append(f"unexpected argument {place!r}")
-        elif error["type"] == "missing":
-            problems.append(f"missing required argument {place!r}")
-        else:
-            problems.append(f"argument {place!r}: {error['msg']}")
-    # A union reports each of its types; the first complaint per argument says enough.
-    first: dict[str, str] = {}
-    for problem in problems:
-        first.setdefault(problem.split(":")[0], problem)
-    unique = list(first.values())
-    return (
-        f"{where}(): "
-        + "; ".join(unique[:5])
-        + (f"; and {len(unique) - 5} more" if len(unique) > 5 else "")
-    )

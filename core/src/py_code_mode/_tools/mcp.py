@@ -40,12 +40,13 @@ from py_code_mode._tools._hostvars import Resolved, resolve
 from py_code_mode._tools._spec import DEFAULT_TIMEOUT, MCPToolSpec
 from py_code_mode._tools.base import (
     argument_validator,
+    callable_dict,
     check_arguments,
+    pick,
     python_names,
-    schema_parameters,
-    unknown_callable,
+    tool_dict,
 )
-from py_code_mode.errors import ToolArgumentError, ToolFailedError
+from py_code_mode.errors import ToolFailedError
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -171,38 +172,26 @@ class MCPTool:
 
     async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
         """The server's tools; connects if it never has. A failed start is the ``error``."""
-        described: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "tags": list(self._spec.tags),
-            "callables": [],
-        }
         try:
             functions = await self._ready(retry=False)
         except ToolFailedError as exc:
-            described["error"] = str(exc)
-            return described
-        for function in functions.values():
-            entry: dict[str, Any] = {
-                "name": function.name,
-                "description": function.description,
-                "parameters": schema_parameters(function.input_schema),
-            }
-            if schemas:
-                entry["input_schema"] = function.input_schema
-                entry["returns"] = "dict" if function.structured else "Any"
-            described["callables"].append(entry)
-        return described
+            return tool_dict(self, self._spec.tags, [], str(exc))
+        entries = [
+            callable_dict(
+                f.name,
+                f.description,
+                f.input_schema,
+                "dict" if f.structured else "Any",
+                schemas=schemas,
+            )
+            for f in functions.values()
+        ]
+        return tool_dict(self, self._spec.tags, entries)
 
     async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
         """Call one server tool with keyword arguments checked against its `inputSchema`."""
         functions = await self._ready(retry=True)
-        chosen = functions.get(function if function is not None else self.name)
-        if chosen is None:
-            raise unknown_callable(self.name, function, list(functions))
-        where = f"{self.name}.{chosen.name}"
-        if not isinstance(args, Mapping):
-            raise ToolArgumentError(f"{where}() takes keyword arguments as a mapping")
+        chosen, where = pick(self.name, functions, function, args)
         check_arguments(where, chosen.validator, args)
         connection = self._connection
         assert connection is not None

@@ -37,9 +37,11 @@ from py_code_mode._annotations import annotation_text
 from py_code_mode._tools.base import (
     RESERVED_CALLABLE_NAMES,
     Tool,
+    callable_dict,
+    pick,
     python_names,
-    schema_parameters,
-    unknown_callable,
+    rejected,
+    tool_dict,
 )
 from py_code_mode._tools.definition import short_repr, tidy_schema
 from py_code_mode._tools.mcp import MCPTools
@@ -233,32 +235,14 @@ class PythonTool:
         return f"<Python tool {self.name}>"
 
     async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
-        callables = []
-        for function in self._group.functions.values():
-            entry: dict[str, Any] = {
-                "name": function.name,
-                "description": function.description,
-                "parameters": schema_parameters(function.input_schema),
-            }
-            if schemas:
-                entry["input_schema"] = function.input_schema
-                entry["returns"] = function.returns
-            callables.append(entry)
-        return {
-            "name": self.name,
-            "description": self.description,
-            "tags": list(self._group.tags),
-            "callables": callables,
-        }
+        entries = [
+            callable_dict(f.name, f.description, f.input_schema, f.returns, schemas=schemas)
+            for f in self._group.functions.values()
+        ]
+        return tool_dict(self, self._group.tags, entries)
 
     async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
-        functions = self._group.functions
-        chosen = functions.get(function if function is not None else self.name)
-        if chosen is None:
-            raise unknown_callable(self.name, function, list(functions))
-        where = f"{self.name}.{chosen.name}"
-        if not isinstance(args, Mapping):
-            raise ToolArgumentError(f"{where}() takes keyword arguments as a mapping")
+        chosen, where = pick(self.name, self._group.functions, function, args)
         fields = chosen.model.model_fields
         if chosen.model.model_config.get("extra") != "allow":
             unknown = [key for key in args if key not in fields]
@@ -270,7 +254,7 @@ class PythonTool:
         try:
             checked = chosen.model.model_validate(dict(args))
         except ValidationError as exc:
-            raise ToolArgumentError(_rejected(where, exc)) from None
+            raise ToolArgumentError(rejected(where, exc)) from None
         arguments = {key: getattr(checked, key) for key in type(checked).model_fields}
         arguments.update(checked.model_extra or {})
         try:
@@ -334,16 +318,3 @@ def _group_name(function: Any) -> str:
             "named function (def fetch(...)) rather than a lambda or a partial"
         )
     return name
-
-
-def _rejected(where: str, exc: ValidationError) -> str:
-    problems: dict[str, str] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        place = str(error["loc"][0]) if error["loc"] else "arguments"
-        if error["type"] == "extra_forbidden":
-            problems.setdefault(place, f"unexpected argument {place!r}")
-        elif error["type"] == "missing":
-            problems.setdefault(place, f"missing required argument {place!r}")
-        else:
-            problems.setdefault(place, f"argument {place!r}: {error['msg']}")
-    return f"{where}(): " + "; ".join(problems.values())
