@@ -104,7 +104,7 @@ def alive(pid: int) -> bool:
                 "name": "w", "type": "mcp", "transport": "http", "url": "http://h/mcp",
                 "headers": {"Bad Header": "v"},
             },
-            "header name 'Bad Header' is not allowed",
+            "`headers` 'Bad Header' is not usable; use letters, digits and -",
         ),
         (stdio(comand="uvx"), "unknown key 'comand' in the tool definition; allowed keys are"),
         (stdio(timeout=0), "timeout: Input should be greater than 0"),

@@ -156,15 +156,6 @@ def _env_template(value: str) -> str:
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
-def _header_name(value: str) -> str:
-    if not _HEADER_NAME.fullmatch(value):
-        raise ValueError(
-            f"header name {short_repr(value)} is not allowed: use letters, digits and - "
-            "(an HTTP token), e.g. Authorization"
-        )
-    return value
-
-
 def _no_line_breaks(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError(f"{short_repr(value)} holds a line break, which no header value may")
@@ -179,7 +170,12 @@ ParameterName = Annotated[str, AfterValidator(_parameter_name)]
 Pattern = Annotated[str, AfterValidator(_regex)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 EnvValue = Annotated[str, AfterValidator(_env_template)]
-HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderName = Annotated[
+    str,
+    _matching(
+        _HEADER_NAME, "headers", "use letters, digits and - (an HTTP token), e.g. Authorization"
+    ),
+]
 HeaderValue = Annotated[str, AfterValidator(_no_line_breaks), AfterValidator(_env_template)]
 Timeout = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Short = Annotated[

@@ -12,6 +12,7 @@ validation with a well-kept JSON Schema validator.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import keyword
 import re
@@ -21,13 +22,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from py_code_mode._tools._values import short_repr
-from py_code_mode.errors import ToolArgumentError, ToolNotFoundError
+from py_code_mode.errors import ToolArgumentError, ToolFailedError, ToolNotFoundError
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
 __all__ = [
     "RESERVED_CALLABLE_NAMES",
+    "LateTool",
     "Tool",
     "callable_dict",
     "pick",
@@ -139,6 +141,60 @@ def pick(tool: str, callables: Mapping[str, T], name: str | None, args: Any) -> 
     if not isinstance(args, Mapping):
         raise ToolArgumentError(f"{where}() takes keyword arguments as a mapping")
     return chosen, where
+
+
+class LateTool:
+    """Base of the kinds whose callables are known only at first use.
+
+    An MCP server lists them once connected, an OpenAPI document once read. Subclasses
+    give `_ready` (the callables by name, or `ToolFailedError`) and `_entry` (one
+    callable's dict); a failure to get ready is the tool's listed ``error``.
+    """
+
+    kind = "tool"
+    """How `repr` names the kind: MCP, HTTP."""
+
+    def __init__(self, spec: Any, source: str) -> None:
+        self._spec = spec
+        self._source = source
+        self._failure: str | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return str(self._spec.name)
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def description(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} tool {self.name} from {self.source}>"
+
+    async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
+        """The callables; gets ready if it never has. A failure is the ``error``."""
+        try:
+            ready = await self._ready(retry=False)
+        except ToolFailedError as exc:
+            return tool_dict(self, self._spec.tags, [], str(exc))
+        entries = [self._entry(item, schemas=schemas) for item in ready.values()]
+        return tool_dict(self, self._spec.tags, entries)
+
+    async def _ready(self, *, retry: bool) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def _entry(self, item: Any, *, schemas: bool) -> dict[str, Any]:
+        raise NotImplementedError
 
 
 _NOT_IDENTIFIER = re.compile(r"\W")

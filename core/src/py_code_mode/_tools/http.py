@@ -18,7 +18,6 @@ its body. One client per tool keeps connections open for the session.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +30,7 @@ from pydantic import ValidationError
 from py_code_mode._tools._hostvars import Resolved, resolve
 from py_code_mode._tools._openapi import endpoints_from_openapi
 from py_code_mode._tools._spec import HTTPToolSpec
-from py_code_mode._tools.base import callable_dict, pick, rejected, tool_dict
+from py_code_mode._tools.base import LateTool, callable_dict, pick, rejected
 from py_code_mode._tools.definition import short_repr
 from py_code_mode._tools.endpoint import Endpoint, endpoint_from_spec
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
@@ -51,7 +50,7 @@ _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
 _BINARY_TYPES = ("application/octet-stream", "application/pdf", "application/zip")
 
 
-class HTTPTool:
+class HTTPTool(LateTool):
     """An HTTP API as a `Tool`; its endpoints are the callables.
 
     Args:
@@ -60,14 +59,14 @@ class HTTPTool:
         cwd: Unused: requests have no working directory.
     """
 
+    kind = "HTTP"
+    _spec: HTTPToolSpec
+
     def __init__(self, spec: HTTPToolSpec, source: str, cwd: Path | None = None) -> None:
-        self._spec = spec
-        self._source = source
+        super().__init__(spec, source)
         self._endpoints: dict[str, Endpoint] | None = None
         self._base_url = spec.base_url
-        self._failure: str | None = None
         self._client: httpx.AsyncClient | None = None
-        self._lock = asyncio.Lock()
         if spec.openapi is None:
             self._endpoints = {
                 name: endpoint_from_spec(name, endpoint)
@@ -75,37 +74,12 @@ class HTTPTool:
             }
 
     @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def source(self) -> str:
-        return self._source
-
-    @property
     def description(self) -> str:
         return self._spec.description or f"The HTTP API at {self._base_url or self._spec.openapi}"
 
-    def __repr__(self) -> str:
-        return f"<HTTP tool {self.name} from {self.source}>"
-
-    async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
-        """The endpoints; an OpenAPI document is read at the first use."""
-        try:
-            endpoints = await self._ready(retry=False)
-        except ToolFailedError as exc:
-            return tool_dict(self, self._spec.tags, [], str(exc))
-        entries = [
-            callable_dict(
-                e.name,
-                e.description or f"{e.method} {e.path}",
-                e.input_schema,
-                "Any",
-                schemas=schemas,
-            )
-            for e in endpoints.values()
-        ]
-        return tool_dict(self, self._spec.tags, entries)
+    def _entry(self, item: Any, *, schemas: bool) -> dict[str, Any]:
+        description = item.description or f"{item.method} {item.path}"
+        return callable_dict(item.name, description, item.input_schema, "Any", schemas=schemas)
 
     async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
         """Request one endpoint with keyword arguments checked by its model."""

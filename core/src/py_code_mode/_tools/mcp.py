@@ -39,12 +39,12 @@ from py_code_mode._process import Bounded
 from py_code_mode._tools._hostvars import Resolved, resolve
 from py_code_mode._tools._spec import DEFAULT_TIMEOUT, MCPToolSpec
 from py_code_mode._tools.base import (
+    LateTool,
     argument_validator,
     callable_dict,
     check_arguments,
     pick,
     python_names,
-    tool_dict,
 )
 from py_code_mode.errors import ToolFailedError
 
@@ -128,7 +128,7 @@ class MCPTools:
         return MCPTool(self.spec, f"the session's tools= (MCPTools {self.name!r})", attached=self)
 
 
-class MCPTool:
+class MCPTool(LateTool):
     """An MCP server as a `Tool`; its tools are the callables.
 
     Args:
@@ -138,6 +138,9 @@ class MCPTool:
         attached: A client the caller owns, used instead of starting the server.
     """
 
+    kind = "MCP"
+    _spec: MCPToolSpec
+
     def __init__(
         self,
         spec: MCPToolSpec,
@@ -146,47 +149,21 @@ class MCPTool:
         *,
         attached: MCPTools | None = None,
     ) -> None:
-        self._spec = spec
-        self._source = source
+        super().__init__(spec, source)
         self._cwd = cwd
         self._attached = attached
         self._connection: _Connection | None = None
         self._functions: dict[str, _Function] = {}
-        self._failure: str | None = None
-        self._lock = asyncio.Lock()
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def source(self) -> str:
-        return self._source
 
     @property
     def description(self) -> str:
         return self._spec.description or f"Tools of the MCP server {self.name!r}"
 
-    def __repr__(self) -> str:
-        return f"<MCP tool {self.name} from {self.source}>"
-
-    async def describe(self, *, schemas: bool = False) -> dict[str, Any]:
-        """The server's tools; connects if it never has. A failed start is the ``error``."""
-        try:
-            functions = await self._ready(retry=False)
-        except ToolFailedError as exc:
-            return tool_dict(self, self._spec.tags, [], str(exc))
-        entries = [
-            callable_dict(
-                f.name,
-                f.description,
-                f.input_schema,
-                "dict" if f.structured else "Any",
-                schemas=schemas,
-            )
-            for f in functions.values()
-        ]
-        return tool_dict(self, self._spec.tags, entries)
+    def _entry(self, item: Any, *, schemas: bool) -> dict[str, Any]:
+        returns = "dict" if item.structured else "Any"
+        return callable_dict(
+            item.name, item.description, item.input_schema, returns, schemas=schemas
+        )
 
     async def call(self, function: str | None, args: Mapping[str, Any]) -> Any:
         """Call one server tool with keyword arguments checked against its `inputSchema`."""
