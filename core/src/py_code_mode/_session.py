@@ -46,6 +46,9 @@ __all__ = ["Session"]
 
 logger = logging.getLogger("py_code_mode")
 
+_WARNED_TOOLS = 10
+"""Broken tool definitions logged one by one at start; the rest are counted."""
+
 DEFAULT_MAX_TOOL_CALLS = 1000
 """Tool calls one run may make unless the session says otherwise."""
 
@@ -286,8 +289,14 @@ class Session(AsyncOperations):
             strict=self._strict_tools,
             extra=self._python_tools,
         )
-        for broken in tools.broken:
-            logger.warning("tool %r is not available: %s", broken.name, broken.error)
+        broken = tools.broken
+        for tool in broken[:_WARNED_TOOLS]:
+            logger.warning("tool %r is not available: %s", tool.name, tool.error)
+        if len(broken) > _WARNED_TOOLS:
+            logger.warning(
+                "%d more tools are not available; tools.list() shows each with its error",
+                len(broken) - _WARNED_TOOLS,
+            )
         host = Host(
             tools=ToolService(tools),
             skills=SkillLibrary(self._storage),

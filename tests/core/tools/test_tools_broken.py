@@ -95,3 +95,16 @@ async def test_the_old_template_format_is_rewritten_into_a_definition_that_runs_
         await registry.call("fetch", None, {"header": "Accept: x", "url": "http://h/p"})
     )
     assert argv == ["-s", "-L", "-H", "Accept: x", "--max-time", "10", "http://h/p"]
+
+
+async def test_many_broken_definitions_are_logged_without_a_flood(
+    workspace: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(workspace, {f"bad{i:02}.yaml": "name: [unclosed\n" for i in range(25)})
+    with caplog.at_level(logging.WARNING, logger="py_code_mode"):
+        async with Session(storage=FileStorage(workspace)) as session:
+            listed = await session.list_tools()
+    messages = [r.getMessage() for r in caplog.records if r.name == "py_code_mode"]
+    assert len(listed) == 25 and all("error" in tool for tool in listed)
+    assert len(messages) == 11
+    assert messages[-1] == "15 more tools are not available; tools.list() shows each with its error"
