@@ -9,10 +9,12 @@
 - each once per run (the run's own round trip included) and ten calls per run (against
   ten direct calls), which is how code mode is meant to be used;
 - ten HTTP calls to an endpoint that takes 10 ms, as real APIs take at least that: the
-  fixed cost per call (the channel, validation) against a realistic latency.
+  fixed cost per call (the channel, validation) against a realistic latency;
+- a host function (`Session(tools=[lookup])`): ten calls per run  vs  ten direct awaits of
+  the same async function, which is the whole cost of crossing from the worker.
 
 Both sides are sampled alternately (bench/session.py says why). Targets (issue 14): MCP
-<= 1.2x, HTTP <= 1.2x.
+<= 1.2x, HTTP <= 1.2x; the host function has none (its direct call costs microseconds).
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ class _Items(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+async def lookup(item: str) -> dict[str, Any]:
+    """A host function: what an app offers its agent without any server."""
+    return {"item": item, "ok": True}
+
+
 def workspace(base: Path, api: str) -> Path:
     tools = base / "tools"
     tools.mkdir(parents=True)
@@ -87,7 +94,7 @@ async def bench(base: Path, rounds: int) -> None:
     storage = FileStorage(workspace(base, api))
     try:
         async with (
-            Session(storage=storage, executor=SubprocessExecutor()) as session,
+            Session(storage=storage, executor=SubprocessExecutor(), tools=[lookup]) as session,
             Client(params) as client,
             httpx.AsyncClient() as http,
         ):
@@ -123,6 +130,17 @@ async def bench(base: Path, rounds: int) -> None:
                 max(rounds // 10, 5),
             )
             report("HTTP, 10 calls to a 10 ms API", ours, baseline, "<= 1.2x")
+
+            async def direct_lookup() -> None:
+                for _ in range(10):
+                    await lookup("1")
+
+            ours, baseline = await paired_medians(
+                lambda: session.run("for _ in range(10): tools.lookup(item='1')"),
+                direct_lookup,
+                rounds,
+            )
+            report("host function, 10 calls per run", ours, baseline, "none")
     finally:
         server.shutdown()
 
