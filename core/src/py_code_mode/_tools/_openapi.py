@@ -9,6 +9,7 @@ nothing in it runs.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -57,23 +58,10 @@ def endpoints_from_openapi(document: Any, where: str) -> tuple[list[Endpoint], s
         raise ToolFailedError(f"{where} has no operations under `paths`")
     names = python_names([snake_case(name) for name, _ in found])
     endpoints = [
-        _renamed(endpoint, python) for python, (_, endpoint) in zip(names, found, strict=True)
+        dataclasses.replace(endpoint, name=python)
+        for python, (_, endpoint) in zip(names, found, strict=True)
     ]
     return endpoints, _server(document)
-
-
-def _renamed(endpoint: Endpoint, name: str) -> Endpoint:
-    return Endpoint(
-        name=name,
-        method=endpoint.method,
-        path=endpoint.path,
-        description=endpoint.description,
-        path_params=endpoint.path_params,
-        query_params=endpoint.query_params,
-        body=endpoint.body,
-        body_required=endpoint.body_required,
-        body_schema=endpoint.body_schema,
-    )
 
 
 def _endpoint(
