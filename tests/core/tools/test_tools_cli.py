@@ -15,11 +15,13 @@ from typing import Any
 
 import anyio
 import pytest
+import yaml
 from py_code_mode import _process
 from py_code_mode._tools import ToolRegistry, cli
 from py_code_mode.errors import ToolArgumentError, ToolDefinitionError, ToolFailedError, UsageError
 
 from tests._support import exited, missing, require_binary
+from tests.core.tools.conftest import ARGV_SCRIPT
 
 pytestmark = pytest.mark.anyio
 
@@ -133,6 +135,70 @@ async def test_an_array_option_repeats_its_flag_per_item_and_an_array_positional
     )
 
     assert argv == ["-H", "A: 1", "-H", "B: 2", "-m", "m", "f", "s", "x y", "3", "1.5"]
+
+
+def subcommand_tool() -> dict[str, Any]:
+    """Shaped like git: a global option, recipes that are subcommands, joined values."""
+    require_binary("python3")
+    definition: dict[str, Any] = yaml.safe_load(
+        f"""
+        name: argv
+        command: [python3, -c, {json.dumps(ARGV_SCRIPT)}]
+        schema:
+          options:
+            max_count: {{type: integer, flag: --max-count}}
+            repo: {{type: string, short: C, global: true, required: true}}
+            format: {{type: string, flag: --format, joined: true}}
+            level: {{type: array, short: n, joined: true}}
+          positional:
+            - {{name: revision, type: string}}
+        recipes:
+          log: {{subcommand: [log, --no-ext-diff], preset: {{format: "%H %s"}}}}
+          plain: {{}}
+        """
+    )
+    return definition
+
+
+async def test_global_options_come_before_a_recipes_subcommand_and_the_rest_after(
+    registry_of: Build,
+) -> None:
+    registry = registry_of(subcommand_tool())
+
+    argv = await argv_of(registry, "log", repo="r", max_count=5, revision="HEAD")
+
+    assert argv == ["-C", "r", "log", "--no-ext-diff", "--max-count", "5", "--format=%H %s", "HEAD"]
+    # A recipe without a subcommand renders the options as before, global ones first.
+    assert await argv_of(registry, "plain", repo="r", max_count=1) == [
+        "-C", "r", "--max-count", "1",
+    ]  # fmt: skip
+
+
+async def test_a_joined_value_stays_in_its_flags_item_whatever_it_holds(
+    registry_of: Build,
+) -> None:
+    registry = registry_of(subcommand_tool())
+
+    argv = await argv_of(registry, "plain", repo="r", format="--output=/tmp/x", level=[1, 2])
+
+    # The value cannot become an option of its own: it is part of --format's item.
+    assert argv == ["-C", "r", "--format=--output=/tmp/x", "-n1", "-n2"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"schema": {"options": {"v": {"type": "boolean", "joined": True}}}}, "no value to join"),
+        ({"recipes": {"log": {"subcommand": ["log", ""]}}}, "not a usable argument"),
+        ({"recipes": {"log": {"subcommand": "log"}}}, "subcommand"),
+    ],
+    ids=["joined boolean", "empty item", "not a list"],
+)
+def test_a_malformed_subcommand_or_joined_option_is_rejected_at_load(
+    registry_of: Build, change: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(ToolDefinitionError, match=expected):
+        registry_of(python_tool("sub", "print(1)", **change))
 
 
 async def test_none_counts_as_an_absent_argument(
@@ -585,6 +651,27 @@ async def test_a_variable_the_host_lacks_is_a_clear_failure_naming_it(
         await registry.call("needy", None, {})
 
 
+async def test_a_fallback_stands_in_for_a_variable_the_host_lacks_and_is_not_redacted(
+    registry_of: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_binary("python3")
+    monkeypatch.delenv("PCM_NOT_SET", raising=False)
+    monkeypatch.setenv("PCM_TEST_SECRET", "s3cr3t-value")
+    script = "import os; print(os.environ['A'], os.environ['B'], os.environ['C'])"
+    definition = python_tool("fallback", script)
+    definition["env"] = {
+        "A": "${PCM_NOT_SET:-plain default}",
+        "B": "${PCM_TEST_SECRET:-unused}",
+        "C": "$${PCM_NOT_SET}",
+    }
+    registry = registry_of(definition)
+
+    with anyio.fail_after(30):
+        output = await registry.call("fallback", None, {})
+
+    assert output.split(" ", 2) == ["plain", "default", "*** ${PCM_NOT_SET}\n"]
+
+
 async def test_a_secret_in_a_failing_commands_error_is_redacted(
     registry_of: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -602,8 +689,8 @@ async def test_a_secret_in_a_failing_commands_error_is_redacted(
 
 @pytest.mark.parametrize(
     "env",
-    [{"1BAD": "x"}, {"OK": 5}, {"OK": "${unclosed"}, ["TOKEN"]],
-    ids=["bad name", "not a string", "bad template", "not a mapping"],
+    [{"1BAD": "x"}, {"OK": 5}, {"OK": "${unclosed"}, {"OK": "cost $5"}, ["TOKEN"]],
+    ids=["bad name", "not a string", "bad template", "stray dollar", "not a mapping"],
 )
 def test_a_malformed_env_is_rejected_at_load(registry_of: Build, env: Any) -> None:
     definition = python_tool("envy", "print(1)")

@@ -251,6 +251,7 @@ def _token(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"endpoints": {"x": {"method": "GET", "path": "/", "body": True}}}, "has no body"),
         ({"endpoints": {"x": {"method": "FETCH", "path": "/"}}}, "Input should be 'GET'"),
         ({"headers": {"X": "a\nb"}}, "line break"),
+        ({"base_url": "${UNCLOSED"}, "starts no variable"),
     ],
 )
 def test_a_malformed_api_definition_says_what_is_wrong(
@@ -315,6 +316,25 @@ async def test_the_hosts_token_goes_in_the_header_and_never_back(api: _Server) -
             await tools.call("github", "fail", {})
     assert headers["authorization"] == "Bearer tok-abcdef123"
     assert "tok-abcdef123" not in str(failed.value)
+
+
+async def test_a_base_url_may_name_a_host_variable_with_a_public_fallback(
+    api: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    definition = github(api, base_url="${PCM_TEST_API:-https://api.invalid}")
+    monkeypatch.setenv("PCM_TEST_API", base(api))
+    async with registry(definition) as tools:
+        repo = await tools.call("github", "get_repo", {"owner": "a", "repo": "b"})
+        # The base URL is not a secret: responses that repeat it are not redacted.
+        assert repo == {"full_name": "a/b", "path": "/repos/a/b"}
+
+        monkeypatch.delenv("PCM_TEST_API")
+        with pytest.raises(ToolFailedError, match="api.invalid"):
+            await tools.call("github", "get_repo", {"owner": "a", "repo": "b"})
+
+        monkeypatch.setenv("PCM_TEST_API", "file:///etc")
+        with pytest.raises(ToolFailedError, match="not an http:// or https:// URL"):
+            await tools.call("github", "get_repo", {"owner": "a", "repo": "b"})
 
 
 async def test_path_values_cannot_add_segments_or_reach_another_host(api: _Server) -> None:

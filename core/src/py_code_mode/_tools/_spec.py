@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import keyword
 import re
-import string
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from py_code_mode import _names
+from py_code_mode._tools._hostvars import template_problem
 from py_code_mode._tools._migrate import rewrite_args_template
 from py_code_mode._tools._values import ParameterType, short_repr, value_problem
 from py_code_mode.errors import ToolDefinitionError
@@ -121,6 +121,14 @@ def _command(value: Any) -> tuple[str, ...]:
     return tuple(argv)
 
 
+def _argv_item(value: str) -> str:
+    if not value or "\0" in value:
+        raise ValueError(
+            f"{short_repr(value)} is not a usable argument; give a non-empty string, e.g. log"
+        )
+    return value
+
+
 def _regex(value: str) -> str:
     try:
         re.compile(value)
@@ -144,12 +152,9 @@ def _env_name(value: str) -> str:
 
 
 def _env_template(value: str) -> str:
-    template = string.Template(value)
-    if not template.is_valid():
-        raise ValueError(
-            f"{short_repr(value)} is not a usable value: write host variables as "
-            '${NAME} and a literal $ as $$, e.g. "Bearer ${GITHUB_TOKEN}"'
-        )
+    problem = template_problem(value)
+    if problem is not None:
+        raise ValueError(f"{short_repr(value)} is not a usable value: {problem}")
     return value
 
 
@@ -239,11 +244,18 @@ class OptionSpec(_Spec):
     default: Any = None
     pattern: Pattern | None = None
     """A regular expression each string value must match in full."""
+    global_: bool = Field(default=False, alias="global")
+    """Rendered before a recipe's `subcommand`, as `git -C <repo> log` needs."""
+    joined: bool = False
+    """The value goes in the flag's own argv item (`--format=<value>`, `-n5`), for options
+    whose value is optional and so cannot be the next item (git's `--format`)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> OptionSpec:
         if self.short is not None and self.flag is not None:
             raise ValueError("the option has both `short` and `flag`; give one of them")
+        if self.joined and self.type == "boolean":
+            raise ValueError("a boolean option has no value to join; remove `joined: true`")
         _pattern_fits(self.type, self.pattern)
         _default_problem(self.type, self.default, self.pattern)
         return self
@@ -305,6 +317,8 @@ class RecipeSpec(_Spec):
     _EMPTY_WHEN_NULL = frozenset({"params"})
 
     description: str = ""
+    subcommand: list[Annotated[str, AfterValidator(_argv_item)]] = Field(default_factory=list)
+    """Fixed arguments between the `global` options and the others: `[log]` for git log."""
     preset: dict[str, Any] = Field(default_factory=dict)
     params: dict[str, RecipeParamSpec | None] | None = None
     """None advertises the whole schema; an empty mapping advertises nothing."""
@@ -427,6 +441,8 @@ def _upper(value: Any) -> Any:
 
 
 def _http_url(value: str) -> str:
+    if "$" in value:  # host variables: checked as a template now, as a URL at each call
+        return _env_template(value)
     scheme, separator, rest = value.partition("://")
     if not separator or scheme.lower() not in ("http", "https") or not rest.strip("/"):
         raise ValueError(f"{short_repr(value)} is not an http:// or https:// URL")
@@ -491,7 +507,8 @@ class HTTPToolSpec(_Spec):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     base_url: HttpUrl | None = None
-    """Where the paths are; with `openapi`, the document's first server by default."""
+    """Where the paths are; with `openapi`, the document's first server by default.
+    ``${NAME:-fallback}`` lets a host point it elsewhere (GitHub Enterprise, a test server)."""
     openapi: str | None = None
     """An OpenAPI 3 document (JSON or YAML): a path relative to this file, or a URL."""
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)

@@ -104,7 +104,8 @@ def bind(tool: CLIToolDefinition, recipe: Recipe | None, args: Mapping[str, Any]
     values = {key: value for key, value in checked.__dict__.items() if value is not None}
     stdin: bytes | None = values.pop(INPUT_ARGUMENT, None)
     merged = {**(recipe.given() if recipe is not None else {}), **values}
-    return Invocation(argv=(*tool.command, *_render(where, tool, merged, values)), stdin=stdin)
+    argv = (*tool.command, *_render(where, tool, recipe, merged, values))
+    return Invocation(argv=argv, stdin=stdin)
 
 
 def _rejected(
@@ -142,20 +143,43 @@ def _rejected(
 
 
 def _render(
-    where: str, tool: CLIToolDefinition, merged: Mapping[str, Any], called: Mapping[str, Any]
+    where: str,
+    tool: CLIToolDefinition,
+    recipe: Recipe | None,
+    merged: Mapping[str, Any],
+    called: Mapping[str, Any],
 ) -> list[str]:
+    """The arguments after `command`: global options, the subcommand, options, positionals."""
+    options = [option for option in tool.options if option.global_]
+    argv = _render_options(options, merged)
+    argv += recipe.subcommand if recipe is not None else ()
+    argv += _render_options([option for option in tool.options if not option.global_], merged)
+    return argv + _render_positionals(where, tool, merged, called)
+
+
+def _render_options(options: list[Parameter], merged: Mapping[str, Any]) -> list[str]:
     argv: list[str] = []
-    for option in tool.options:
+    for option in options:
         value = merged.get(option.name)
         if value is None or value is False or option.flag is None:
             continue
         if value is True:
             argv.append(option.flag)
-        elif isinstance(value, list | tuple):
-            for item in value:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if not option.joined:
                 argv += [option.flag, str(item)]
-        else:
-            argv += [option.flag, str(value)]
+            elif option.flag.startswith("--"):
+                argv.append(f"{option.flag}={item}")
+            else:
+                argv.append(f"{option.flag}{item}")
+    return argv
+
+
+def _render_positionals(
+    where: str, tool: CLIToolDefinition, merged: Mapping[str, Any], called: Mapping[str, Any]
+) -> list[str]:
+    argv: list[str] = []
     gap: str | None = None
     for positional in tool.positionals:
         value = merged.get(positional.name)

@@ -74,6 +74,8 @@ class Parameter:
             only, never rendered, so the command's own default stays in charge.
         flag: The rendered flag of an option (`-s`, `--max-time`); None for positionals.
         pattern: A regular expression each string value must match in full, or None.
+        global_: An option rendered before the recipe's subcommand.
+        joined: An option whose value is rendered in the flag's own item (`--format=x`).
     """
 
     name: str
@@ -84,6 +86,8 @@ class Parameter:
     default: Any
     flag: str | None
     pattern: str | None = None
+    global_: bool = False
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,12 +114,14 @@ class Recipe:
         description: Shown to the agent.
         preset: Values applied before defaults and the call's own arguments.
         params: The advertised parameters, or None to advertise the whole schema.
+        subcommand: Fixed arguments rendered after the global options, before the others.
     """
 
     name: str
     description: str
     preset: Mapping[str, Any]
     params: tuple[RecipeParam, ...] | None
+    subcommand: tuple[str, ...] = ()
 
     def given(self) -> dict[str, Any]:
         """What the recipe supplies before the call: its preset, then its params' defaults."""
@@ -277,6 +283,8 @@ def compile_spec(source: str, spec: ToolSpec) -> CLIToolDefinition:
             default=_freeze(option.default),
             flag=option.flag or (f"-{option.short}" if option.short else f"--{name}"),
             pattern=option.pattern,
+            global_=option.global_,
+            joined=option.joined,
         )
         for name, option in spec.schema_.options.items()
     )
@@ -326,6 +334,7 @@ def _compile_recipe(name: str, spec: RecipeSpec) -> Recipe:
         description=spec.description,
         preset={key: _freeze(value) for key, value in spec.preset.items()},
         params=params,
+        subcommand=tuple(spec.subcommand),
     )
 
 

@@ -103,8 +103,7 @@ class HTTPTool(LateTool):
     async def _request(self, where: str, endpoint: Endpoint, values: dict[str, Any]) -> Any:
         import httpx
 
-        assert self._base_url is not None
-        url = httpx.URL(self._base_url.rstrip("/") + _fill(where, endpoint, values))
+        url = httpx.URL(self._base().rstrip("/") + _fill(where, endpoint, values))
         query: dict[str, Any] = dict(values.pop("query_params", None) or {})
         query.update((p.name, values[p.name]) for p in endpoint.query_params if p.name in values)
         headers = resolve(self._spec.headers, tool=self.name, source=self._source, key="headers")
@@ -131,6 +130,23 @@ class HTTPTool(LateTool):
             raise ToolFailedError(
                 headers.redact(f"{where}() could not reach {url.host}: {exc or type(exc).__name__}")
             ) from None
+
+    def _base(self) -> str:
+        """The base URL, with any host variables it names resolved now."""
+        assert self._base_url is not None
+        if "$" not in self._base_url:
+            return self._base_url
+        base = resolve(
+            {"base_url": self._base_url}, tool=self.name, source=self._source, key="base_url"
+        )["base_url"]
+        scheme, separator, rest = base.partition("://")
+        if not separator or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+            raise ToolFailedError(
+                f"Tool {self.name!r}: base_url {self._base_url!r} comes to {base!r} on this "
+                f"host, which is not an http:// or https:// URL; fix the host variable it "
+                f"names, or {self._source}"
+            )
+        return base
 
     async def _send(self, where: str, request: httpx.Request, headers: Resolved) -> Any:
         client = self._http()
