@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,18 @@ from py_code_mode._execution.inprocess import InProcessExecutor
 from py_code_mode._execution.subprocess import SubprocessExecutor
 from py_code_mode._host import CallBudget, Host
 from py_code_mode._operations import RUNTIME_DEPS, AsyncOperations, Operation, operation_specs
+from py_code_mode._packages import (
+    WORKSPACE_CONFIG,
+    CapabilityPackage,
+    resolve_packages,
+    workspace_packages,
+)
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime.protocol import is_exact
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._storage.base import Storage
 from py_code_mode._storage.file import FileStorage
+from py_code_mode._storage.layered import LayeredStorage
 from py_code_mode._tools.python import PythonTools, python_tools
 from py_code_mode._tools.registry import ToolRegistry
 from py_code_mode._tools.service import ToolService
@@ -112,6 +119,11 @@ class Session(AsyncOperations):
         strict_tools: Fail at start for a broken tool definition. By default the session
             starts, the broken tool is listed by `tools.list()` with its error and how to
             fix it, and a warning is logged.
+        packages: Capability packages to layer beneath the workspace, read-only: shipped
+            ones by name (``["web", "git", "github"]``) or package directories by path.
+            Their tools and skills are offered as the workspace's own are; the workspace
+            wins where both define a name. A workspace's ``workspace.yaml`` may list more
+            (``packages: [web]``).
     """
 
     def __init__(
@@ -126,6 +138,7 @@ class Session(AsyncOperations):
         tools: PythonTools | None = None,
         max_tool_calls: int | None = DEFAULT_MAX_TOOL_CALLS,
         strict_tools: bool = False,
+        packages: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         if storage is None:
             raise TypeError(
@@ -160,6 +173,9 @@ class Session(AsyncOperations):
             )
         self._max_tool_calls = max_tool_calls
         self._python_tools = python_tools(tools) if tools is not None else []
+        if isinstance(packages, str | os.PathLike):
+            raise TypeError(f"packages= takes a list of names or paths, e.g. [{packages!r}]")
+        self._packages = resolve_packages(packages)
         self._host: Host | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = asyncio.Lock()
@@ -189,6 +205,11 @@ class Session(AsyncOperations):
     def executor(self) -> Executor:
         """The session's executor."""
         return self._executor
+
+    @property
+    def packages(self) -> list[CapabilityPackage]:
+        """The capability packages layered in: those given, then the workspace's (at start)."""
+        return list(self._packages)
 
     @property
     def default_timeout(self) -> float | None:
@@ -283,8 +304,9 @@ class Session(AsyncOperations):
         cwd = self._storage.root or Path.cwd()
         target = self._installer.target
         await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        storage = await self._layered()
         tools = ToolRegistry.from_definitions(
-            await self._storage.load_tool_definitions(),
+            await storage.load_tool_definitions(),
             cwd=cwd,
             strict=self._strict_tools,
             extra=self._python_tools,
@@ -299,9 +321,9 @@ class Session(AsyncOperations):
             )
         host = Host(
             tools=ToolService(tools),
-            skills=SkillLibrary(self._storage),
-            artifacts=ArtifactStore(self._storage),
-            deps=DepsManager(self._storage, self._installer),
+            skills=SkillLibrary(storage),
+            artifacts=ArtifactStore(storage),
+            deps=DepsManager(storage, self._installer),
             withheld=frozenset() if self._allow_runtime_deps else frozenset({RUNTIME_DEPS}),
             budget=CallBudget(self._max_tool_calls),
         )
@@ -312,6 +334,22 @@ class Session(AsyncOperations):
         )
         self._host = host
         self._loop = asyncio.get_running_loop()
+
+    async def _layered(self) -> Storage:
+        """The storage the namespaces use: the session's, with its packages beneath."""
+        root = self._storage.root
+        if root is not None:
+            listed = await asyncio.to_thread(workspace_packages, root)
+            given = [package.path for package in self._packages]
+            try:
+                self._packages = await asyncio.to_thread(
+                    resolve_packages, [*given, *listed], relative_to=root
+                )
+            except ValueError as exc:
+                raise ValueError(f"{root / WORKSPACE_CONFIG}: {exc}") from None
+        if not self._packages:
+            return self._storage
+        return LayeredStorage(self._storage, self._packages)
 
     async def close(self) -> None:
         """Stop the worker and release the storage's connections; the storage keeps everything."""

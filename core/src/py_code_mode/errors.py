@@ -12,6 +12,7 @@ Errors are sorted by who has to act on them::
     │   ├── InvalidRequirementError    a deps spec is not an allowed PEP 508 requirement
     │   ├── RuntimeDepsDisabledError   deps.add/remove while runtime deps are off
     │   ├── ArtifactDataError          a value artifacts cannot store exactly
+    │   ├── ReadOnlyError              a write to what a capability package provides
     │   └── NotFoundError (LookupError)
     │       ├── SkillNotFoundError
     │       ├── ArtifactNotFoundError
@@ -45,6 +46,7 @@ __all__ = [
     "InvalidRequirementError",
     "InvalidSkillError",
     "NotFoundError",
+    "ReadOnlyError",
     "RuntimeDepsDisabledError",
     "SandboxUnavailableError",
     "SessionClosedError",
@@ -98,6 +100,13 @@ class RuntimeDepsDisabledError(InputError):
 
 class ArtifactDataError(InputError):
     """A value that artifacts cannot store and give back exactly."""
+
+
+class ReadOnlyError(InputError):
+    """A delete of a skill or tool that a capability package provides: packages are read-only.
+
+    Saving one of the same name is allowed: the workspace's own copy then takes its place.
+    """
 
 
 class NotFoundError(InputError, LookupError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from typing import Any
 
 from py_code_mode._params import Description, Limit, Query, SkillName, SkillSource
@@ -19,16 +20,18 @@ class SkillLibrary:
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._parsed: dict[tuple[str, str, str | None], Skill] = {}
+        self._parsed: dict[tuple[str, str, str | None, str | None], Skill] = {}
 
     def _parse(self, stored: StoredSkill) -> Skill | None:
-        key = (stored.name, stored.source, stored.description)
+        key = (stored.name, stored.source, stored.description, stored.package)
         skill = self._parsed.get(key)
         if skill is None:
             try:
                 skill = Skill.from_source(stored.name, stored.source, stored.description)
             except InputError:
                 return None  # a hand-edited file that no longer parses: not a usable skill
+            if stored.package is not None:
+                skill = dataclasses.replace(skill, package=stored.package)
             self._parsed[key] = skill
         return skill
 

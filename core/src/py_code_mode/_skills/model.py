@@ -61,6 +61,8 @@ class Skill:
     parameters: tuple[Parameter, ...]
     signature: str
     is_async: bool
+    package: str | None = None
+    """The capability package it comes from, if any: such a skill is read-only."""
 
     @classmethod
     def from_source(cls, name: Any, source: Any, description: Any = None) -> Skill:
@@ -109,12 +111,15 @@ class Skill:
 
     def summary(self) -> dict[str, Any]:
         """What `skills.list()` and `skills.search()` return for this skill."""
-        return {
+        summary: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "params": {p.name: p.type for p in self.parameters},
             "signature": self.signature,
         }
+        if self.package is not None:
+            summary["package"] = self.package
+        return summary
 
     def details(self) -> dict[str, Any]:
         """What `skills.get()` returns: the summary plus parameters in full and the source."""

@@ -52,6 +52,8 @@ class StoredSkill:
     parameters: tuple[dict[str, Any], ...] = ()
     """Parameters as derived when the skill was saved. Informational: upstream's Redis records
     carry them, so RedisStorage writes them; the library always derives them from `source`."""
+    package: str | None = None
+    """The capability package it comes from (read-only), or None for the workspace's own."""
 
 
 @dataclass(frozen=True)
