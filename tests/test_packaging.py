@@ -124,8 +124,16 @@ def test_an_extra_installs_from_wheels_into_a_fresh_venv(
         f"{use}\n"
         "from py_code_mode import Toolkit\n"
         "result = Toolkit(session).call_sync('run_code', {'code': '6 * 7'}).text\n"
+        # The capability packages come inside the wheel, not from this checkout.
+        "from py_code_mode._packages import available\n"
+        "shipped = {p.name: str(p.path) for p in available()}\n"
+        f"packaged = Session.from_base({str(tmp_path / 'ws2')!r}, executor=InProcessExecutor(),"
+        " packages=list(shipped))\n"
+        "code = 'sorted(s[\"name\"] for s in skills.list())'\n"
+        "skills = Toolkit(packaged).call_sync('run_code', {'code': code}).text\n"
         f"present = [m for m in {others!r} if importlib.util.find_spec(m) is not None]\n"
-        "print(json.dumps({'names': names, 'result': result, 'present': present}))\n"
+        "print(json.dumps({'names': names, 'result': result, 'present': present,"
+        " 'shipped': shipped, 'skills': skills}))\n"
     )
     out = subprocess.run(
         [str(python), str(script)],
@@ -140,4 +148,7 @@ def test_an_extra_installs_from_wheels_into_a_fresh_venv(
     assert report["names"][0] == "run_code" and "create_skill" in report["names"]
     assert report["result"] == "42"
     assert report["present"] == [], f"{extra} pulled in other frameworks: {report['present']}"
+    assert sorted(report["shipped"]) == ["git", "github", "web"]
+    assert all(str(ROOT) not in path for path in report["shipped"].values()), report["shipped"]
+    assert "recent_commits" in report["skills"] and "repo_stars" in report["skills"]
     shutil.rmtree(venv)

@@ -207,6 +207,18 @@ async def test_stdio_lists_exactly_the_toolkit_tools(tmp_path: Path, workspace: 
         assert tool.annotations.read_only_hint is expected[tool.name].read_only
 
 
+async def test_a_package_given_on_the_command_line_brings_its_skills(
+    tmp_path: Path, workspace: Path
+) -> None:
+    async with stdio(tmp_path, "--base", str(workspace), "--package", "git") as client:
+        listed = await client.call_tool("list_skills", {})
+        delete = await client.call_tool("delete_skill", {"name": "recent_commits"})
+    assert "recent_commits" in text(listed) and "contributors" in text(listed)
+    assert delete.is_error and "read-only" in text(delete)
+    done = run_cli("--base", str(workspace), "--package", "nothere")
+    assert done.returncode == 2 and "no capability package is named 'nothere'" in done.stderr
+
+
 async def test_run_code_returns_value_and_stdout_and_state_persists(
     tmp_path: Path, workspace: Path
 ) -> None:

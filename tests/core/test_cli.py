@@ -55,6 +55,23 @@ def test_run_reads_stdin_and_fails_with_the_traceback(tmp_path: Path) -> None:
     assert "ZeroDivisionError" in done.stderr
 
 
+def test_run_layers_the_packages_it_is_given(tmp_path: Path) -> None:
+    code = "sorted(s['name'] for s in skills.list() if s.get('package') == 'git')"
+    done = subprocess.run(
+        [*_command(), "run", "-", "--base", str(tmp_path), "--package", "git"],
+        input=code,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "contributors" in done.stdout and "recent_commits" in done.stdout
+    unknown = [*_command(), "run", "-", "--base", str(tmp_path), "--package", "nothere"]
+    done = subprocess.run(unknown, input="1", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "no capability package is named 'nothere'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("argv", [[], ["nonsense"], ["run"]])
 def test_bad_command_lines_exit_with_usage(argv: list[str]) -> None:
     done = subprocess.run([*_command(), *argv], capture_output=True, text=True, timeout=60)

@@ -38,7 +38,7 @@ async def test_the_readme_quick_start_runs_as_written(
         monkeypatch.setattr(py_code_mode._session, "SubprocessExecutor", SandboxExecutor)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "tools").mkdir(parents=True)
-    shutil.copy(ROOT / "examples" / "tools" / "curl.yaml", tmp_path / "data" / "tools")
+    shutil.copy(ROOT / "packages" / "web" / "tools" / "curl.yaml", tmp_path / "data" / "tools")
     code = quick_start_code().replace("https://api.github.com", github_api)
     namespace: dict[str, Any] = {}
     compiled = compile(code, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)

@@ -14,7 +14,7 @@ from tests.conftest import make_executor
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tools"
+WEB_TOOLS = Path(__file__).resolve().parents[2] / "packages" / "web" / "tools"
 
 PRINTF = """\
 name: printf
@@ -35,7 +35,7 @@ recipes:
 async def tool_session(workspace: Path, executor_kind: str) -> AsyncIterator[Session]:
     (workspace / "tools").mkdir(parents=True)
     for name in ("curl.yaml", "jq.yaml"):
-        shutil.copy(EXAMPLES / name, workspace / "tools")
+        shutil.copy(WEB_TOOLS / name, workspace / "tools")
     (workspace / "tools" / "printf.yaml").write_text(PRINTF)
     storage = FileStorage(workspace)
     async with Session(storage=storage, executor=make_executor(executor_kind)) as session:

@@ -163,7 +163,6 @@ async def test_nothing_that_writes_or_reads_the_working_tree_is_offered(
 # --- a hostile repository -----------------------------------------------------------------
 
 
-
 def make_hostile(path: Path, markers: Path) -> Path:
     make_repo(path)
     markers.mkdir()

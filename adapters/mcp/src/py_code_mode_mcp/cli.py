@@ -154,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
         "listed with its error and the other tools work)",
     )
     session.add_argument(
+        "--package",
+        dest="packages",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="a capability package to layer beneath the workspace, read-only: web, git, "
+        "github, or a package directory's path (repeat for more; a workspace may also list "
+        "them in workspace.yaml)",
+    )
+    session.add_argument(
         "--read-only",
         action="store_true",
         help="offer only the tools that look (listings, searches, get_skill): no code, no writes",
@@ -368,6 +378,7 @@ def _session_factory(
             allow_runtime_deps=not args.no_runtime_deps,
             strict_tools=args.strict_tools,
             max_tool_calls=args.max_tool_calls or None,
+            packages=args.packages,
         )
 
     return make_session
@@ -386,6 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     storage = _storage_factory(parser, args)
     make_session = _session_factory(storage, _executor_kind(parser, args.executor), args)
+    try:
+        make_session()  # nothing starts until the first call: this only checks --package
+    except ValueError as exc:
+        parser.error(str(exc))
     options = ToolkitOptions.read_only() if args.read_only else None
     server = create_server(
         make_session,

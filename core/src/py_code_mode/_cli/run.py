@@ -31,6 +31,15 @@ def add_parser(commands: Any) -> None:
         help="where code runs: a child process (default), one in a bubblewrap sandbox, or "
         "a thread of this process",
     )
+    parser.add_argument(
+        "--package",
+        dest="packages",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="a capability package to layer beneath the workspace: web, git, github, or a "
+        "package directory's path (repeat for more)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -46,8 +55,16 @@ async def _run(code: str, args: argparse.Namespace) -> int:
         "sandbox": SandboxExecutor,
         "inprocess": InProcessExecutor,
     }
-    executor = executors[args.executor]()
-    async with Session(storage=FileStorage(args.base), executor=executor) as session:
+    try:
+        session = Session(
+            storage=FileStorage(args.base),
+            executor=executors[args.executor](),
+            packages=args.packages,
+        )
+    except ValueError as exc:
+        print(f"py-code-mode run: {exc}", file=sys.stderr)
+        return 2
+    async with session:
         result = await session.run(code, timeout=args.timeout, on_output=_echo)
     if result.error:
         print(result.error, file=sys.stderr)

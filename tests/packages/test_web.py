@@ -1,4 +1,4 @@
-"""The shipped examples/tools/curl.yaml and jq.yaml, run for real as the README uses them.
+"""The web capability package, used for real: curl, jq and the `fetch` skill.
 
 `tools.curl.get(url=...)` and `tools.jq.query(filter=".key", input=json_data)` from the
 README must work as written. curl only talks to a loopback server started by the test.
@@ -9,21 +9,26 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 import yaml
+from py_code_mode import Session
 from py_code_mode._storage.file import FileStorage
 from py_code_mode._tools import ToolRegistry
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
 
 from tests._support import require_binary
+from tests.conftest import make_executor
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "tools"
+WEB = Path(__file__).resolve().parents[2] / "packages" / "web" / "tools"
 
 
 @pytest.fixture
@@ -37,10 +42,10 @@ def closed_port() -> int:
 
 @pytest.fixture
 def examples() -> ToolRegistry:
-    """The shipped examples/tools/*.yaml, parsed and loaded."""
+    """The web package's tools/*.yaml, parsed and loaded."""
     return ToolRegistry.from_definitions(
         (str(path), yaml.safe_load(path.read_text(encoding="utf-8")))
-        for path in sorted(EXAMPLES.glob("*.yaml"))
+        for path in sorted(WEB.glob("*.yaml"))
     )
 
 
@@ -58,7 +63,7 @@ def jq(examples: ToolRegistry) -> ToolRegistry:
 
 async def test_the_examples_load_from_a_workspaces_tools_directory(tmp_path: Path) -> None:
     (tmp_path / "tools").mkdir()
-    for path in EXAMPLES.glob("*.yaml"):
+    for path in WEB.glob("*.yaml"):
         shutil.copy(path, tmp_path / "tools" / path.name)
 
     with anyio.fail_after(30):
@@ -207,3 +212,120 @@ async def test_jq_does_not_see_the_hosts_environment(
     with anyio.fail_after(30):
         seen = await jq.call("jq", "query", {"filter": "$ENV.PCM_TEST_SECRET", "input": "null"})
     assert seen.strip() == "null"
+
+
+# --- the package in a session: the fetch skill ----------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>Release &amp; notes</title>
+<style>body { color: red }</style><script>var secret = "do not show";</script></head>
+<body><nav><a href="/">Home</a></nav>
+<h1>What&#39;s new</h1>
+<p>Faster   startup,
+   fewer <b>surprises</b>.</p>
+<ul><li>one</li><li>two &lt;3</li></ul>
+<pre>def f():
+    return 1</pre>
+<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>
+<noscript>enable javascript</noscript>
+</body></html>"""
+
+
+class _Pages(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/page":
+            self._reply(PAGE.encode(), "text/html; charset=utf-8")
+        elif self.path == "/long":
+            self._reply(("<p>" + "word " * 5000 + "</p>").encode(), "text/html")
+        elif self.path == "/json":
+            self._reply(b'{"a": [1, 2]}', "application/json")
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    def _reply(self, payload: bytes, kind: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+async def web(tmp_path: Path, executor_kind: str) -> AsyncIterator[Session]:
+    require_binary("curl")
+    require_binary("jq")
+    async with Session.from_base(
+        tmp_path / "ws", executor=make_executor(executor_kind), packages=["web"]
+    ) as session:
+        yield session
+
+
+async def succeeded(session: Session, code: str) -> Any:
+    with anyio.fail_after(60):
+        result = await session.run(code)
+    assert result.error is None, result.error
+    return result.value
+
+
+async def test_the_package_offers_curl_jq_and_fetch(web: Session) -> None:
+    assert {t["name"] for t in await web.list_tools()} >= {"curl", "jq"}
+    [fetch] = [s for s in await web.list_skills() if s["name"] == "fetch"]
+    assert fetch["package"] == "web" and fetch["params"] == {
+        "url": "string",
+        "max_chars": "integer",
+    }
+
+
+async def test_fetch_turns_a_page_into_readable_text(web: Session, pages: str) -> None:
+    text = await succeeded(web, f"skills.fetch(url={pages + '/page'!r})")
+
+    assert text.startswith("# Release & notes\n")
+    assert "# What's new" in text
+    assert "Faster startup, fewer surprises." in text
+    assert "- one\n- two <3" in text
+    assert "def f():\n    return 1" in text  # preformatted text keeps its lines
+    assert "| a | b" in text and "| 1 | 2" in text
+    for hidden in ("do not show", "color: red", "enable javascript", "<", "&amp;"):
+        assert hidden not in text.replace("two <3", ""), hidden
+
+
+async def test_fetch_cuts_long_pages_and_passes_json_through(web: Session, pages: str) -> None:
+    short = await succeeded(web, f"skills.fetch(url={pages + '/long'!r}, max_chars=100)")
+    assert short.startswith("word word") and "more characters; raise max_chars" in short
+    assert len(short.split("\n\n")[0]) == 100
+    data = await succeeded(
+        web, f"tools.jq.query(filter='.a | add', input=skills.fetch(url={pages + '/json'!r}))"
+    )
+    assert data == "3\n"
+
+
+async def test_fetch_refuses_what_is_not_http_and_reports_http_errors(
+    web: Session, pages: str
+) -> None:
+    for url in ("file:///etc/passwd", "-K/etc/passwd", "gopher://127.0.0.1:6379/"):
+        result = await web.run(f"skills.fetch(url={url!r})")
+        assert result.error is not None and "http:// or https://" in result.error
+    missing_page = await web.run(f"skills.fetch(url={pages + '/nothere'!r})")
+    assert missing_page.error is not None and "ToolFailedError" in missing_page.error
+    assert "404" in missing_page.error
+    assert await succeeded(web, "1 + 1") == 2  # the session keeps working
