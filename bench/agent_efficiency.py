@@ -14,7 +14,9 @@ of each tool, as OpenAI-style function calling sends them):
 - and, to find a tool, the first `list_tools` page the model may ask for (one line per
   tool, 50 a page) against the same catalogue as JSON.
 
-FastMCP's CodeMode is not measured here: it is not among this project's dependencies.
+- FastMCP's CodeMode over the same callables (its `search`, `get_schema` and `execute`
+  tools), when fastmcp is importable. It is not among this project's dependencies; run
+  `uv run --with fastmcp python bench/agent_efficiency.py` to include it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,13 @@ async def measure(base: Path, count: int) -> dict[str, int]:
                 )
         page = (await Toolkit(session).call("list_tools", {})).text
         as_json = json.dumps(await session.list_tools())
+        callables = [
+            (f"{name}__{entry['name']}", entry["description"], entry["input_schema"])
+            for name in registry.names()
+            for entry in (await registry.describe(name))["callables"]
+        ]
     return {
+        "fastmcp": await fastmcp_code_mode_bytes(callables),
         "ours": sum(function_bytes(t.name, t.description, t.json_schema()) for t in default),
         "run_code": sum(function_bytes(t.name, t.description, t.json_schema()) for t in alone),
         "linear": linear,
@@ -80,16 +88,41 @@ async def measure(base: Path, count: int) -> dict[str, int]:
     }
 
 
+async def fastmcp_code_mode_bytes(callables: list[tuple[str, str, dict[str, object]]]) -> int:
+    """Bytes of FastMCP CodeMode's tool list over the same callables, or -1 without fastmcp."""
+    try:
+        from fastmcp import Client, FastMCP
+        from fastmcp.experimental.transforms.code_mode import CodeMode
+        from fastmcp.tools.base import Tool
+    except ImportError:
+        return -1
+
+    class Listed(Tool):  # a tool known by its schema alone, as ours are listed
+        async def run(self, arguments: dict[str, object]) -> object:
+            raise NotImplementedError
+
+    server = FastMCP("bench")
+    for name, description, schema in callables:
+        server.add_tool(Listed(name=name, description=description, parameters=schema))
+    server.add_transform(CodeMode())
+    async with Client(server) as client:
+        listed = await client.list_tools()
+    return sum(
+        function_bytes(tool.name, tool.description or "", tool.input_schema) for tool in listed
+    )
+
+
 async def main() -> None:
     print(f"{'tools':>6} {'ours':>9} {'run_code':>9} {'linear':>11} {'ratio':>8}"
-          f" {'list page':>10} {'list as JSON':>13}")  # fmt: skip
+          f" {'list page':>10} {'list as JSON':>13} {'FastMCP CodeMode':>17}")  # fmt: skip
     for count in SIZES:
         with tempfile.TemporaryDirectory() as base:
             found = await measure(Path(base) / "ws", count)
+        fastmcp = f"{found['fastmcp']:,}" if found["fastmcp"] >= 0 else "(not installed)"
         print(
             f"{count:>6} {found['ours']:>9,} {found['run_code']:>9,} {found['linear']:>11,} "
             f"{found['linear'] / found['ours']:>7.1f}x {found['list_page']:>10,} "
-            f"{found['list_json']:>13,}"
+            f"{found['list_json']:>13,} {fastmcp:>17}"
         )
 
 
