@@ -1,44 +1,107 @@
-"""The skill library: validation, parsing and search on top of any storage."""
+"""The skill library: validation, parsing and search on top of any storage.
+
+Search never re-reads the library while it is unchanged: the library keeps every usable
+skill parsed and indexed, and asks the storage's `revision()` (a few syscalls, or one round
+trip to Redis) before each search or listing. When the revision has moved, it lists the
+skills once and updates the index with only those that changed, so a search over ten
+thousand skills costs the skills that share a word with the query, and a create costs one
+skill.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import dataclasses
 from typing import Any
 
 from py_code_mode._params import Description, Limit, Query, SkillName, SkillSource
-from py_code_mode._ranking import Document, rank
+from py_code_mode._ranking import Document, LexicalIndex
 from py_code_mode._skills.model import Skill
 from py_code_mode._storage.base import Storage, StoredSkill, utc_now
 from py_code_mode.errors import InputError, SkillNotFoundError
 
 _SEARCH_WEIGHTS = {"name": 3.0, "description": 2.0, "docstring": 1.0, "params": 1.0}
 
+_Version = tuple[str, str | None, str | None]
+"""What a parsed skill depends on: its source, explicit description and package."""
+
+
+def _version(stored: StoredSkill) -> _Version:
+    return (stored.source, stored.description, stored.package)
+
+
+def _document(skill: Skill) -> Document:
+    return Document(
+        key=skill.name,
+        fields={
+            "name": skill.name,
+            "description": skill.description,
+            "docstring": skill.source[:2000],
+            "params": " ".join(p.name for p in skill.parameters),
+        },
+    )
+
 
 class SkillLibrary:
-    """Skills of one storage, parsed once per version of their source."""
+    """Skills of one storage, parsed and indexed once per version of each."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._parsed: dict[tuple[str, str, str | None, str | None], Skill] = {}
+        self._skills: dict[str, tuple[_Version, Skill]] = {}
+        """The usable skills as last listed, which the index holds."""
+        self._parsed: dict[str, tuple[_Version, Skill | None]] = {}
+        """The latest parse of each name, also of versions read one at a time (invoke)."""
+        self._index = LexicalIndex(_SEARCH_WEIGHTS)
+        self._revision: str | None = None
+        self._refreshing = asyncio.Lock()
 
     def _parse(self, stored: StoredSkill) -> Skill | None:
-        key = (stored.name, stored.source, stored.description, stored.package)
-        skill = self._parsed.get(key)
-        if skill is None:
-            try:
-                skill = Skill.from_source(stored.name, stored.source, stored.description)
-            except InputError:
-                return None  # a hand-edited file that no longer parses: not a usable skill
-            if stored.package is not None:
-                skill = dataclasses.replace(skill, package=stored.package)
-            self._parsed[key] = skill
+        version = _version(stored)
+        known = self._parsed.get(stored.name)
+        if known is not None and known[0] == version:
+            return known[1]
+        skill: Skill | None
+        try:
+            skill = Skill.from_source(stored.name, stored.source, stored.description)
+        except InputError:
+            skill = None  # a hand-edited file that no longer parses: not a usable skill
+        if skill is not None and stored.package is not None:
+            skill = dataclasses.replace(skill, package=stored.package)
+        self._parsed[stored.name] = (version, skill)
         return skill
+
+    async def _current(self) -> dict[str, tuple[_Version, Skill]]:
+        """Every usable skill, re-read only when the storage's revision has moved."""
+        revision = await self._storage.revision()
+        if revision == self._revision:
+            return self._skills
+        async with self._refreshing:
+            if revision == self._revision:
+                return self._skills
+            # The revision was read first: a write that lands while the skills are listed
+            # moves it again, so the next call reads once more rather than missing it.
+            listed = await self._storage.list_skills()
+            fresh: dict[str, tuple[_Version, Skill]] = {}
+            for stored in listed:
+                skill = self._parse(stored)
+                if skill is not None:
+                    fresh[stored.name] = (_version(stored), skill)
+            for name in self._skills.keys() - fresh.keys():
+                self._index.remove(name)
+            for name in self._parsed.keys() - {stored.name for stored in listed}:
+                del self._parsed[name]
+            for name, (_, skill) in fresh.items():
+                known = self._skills.get(name)
+                if known is None or known[1] is not skill:
+                    self._index.add(_document(skill))
+            self._skills, self._revision = fresh, revision
+        return self._skills
 
     async def all(self) -> list[Skill]:
         """Every usable skill, sorted by name."""
-        parsed = (self._parse(stored) for stored in await self._storage.list_skills())
-        return [skill for skill in parsed if skill is not None]
+        skills = await self._current()
+        return [skills[name][1] for name in sorted(skills)]
 
     async def list(self) -> list[dict[str, Any]]:
         """Summaries of every skill."""
@@ -46,20 +109,8 @@ class SkillLibrary:
 
     async def search(self, query: Query, limit: Limit = 10) -> builtins.list[dict[str, Any]]:
         """The skills that best match `query`, best first."""
-        skills = {skill.name: skill for skill in await self.all()}
-        documents = [
-            Document(
-                key=skill.name,
-                fields={
-                    "name": skill.name,
-                    "description": skill.description,
-                    "docstring": skill.source[:2000],
-                    "params": " ".join(p.name for p in skill.parameters),
-                },
-            )
-            for skill in skills.values()
-        ]
-        return [skills[key].summary() for key in rank(query, documents, _SEARCH_WEIGHTS, limit)]
+        skills = await self._current()
+        return [skills[key][1].summary() for key, _ in self._index.search(query, limit)]
 
     async def get(self, name: SkillName) -> dict[str, Any] | None:
         """The skill in full, with its source, or None if there is none."""
