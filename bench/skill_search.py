@@ -4,8 +4,9 @@
 
 Relevance runs the labelled queries of `bench/skill_corpus.py` (written before the ranker
 was tuned; most are paraphrases sharing no content word with their skill) against a
-library of its skills, and prints recall@1, recall@3 and MRR, over all queries and over
-the paraphrases alone.
+library of its skills, and prints recall@1, recall@3 and MRR for lexical, dense (the
+bundled static model's nearest vectors alone) and hybrid search, over all queries, the
+paraphrases and the rest.
 
 Speed fills FileStorage and RedisStorage (its own redis-server on a free port) with the
 corpus's skills, copied under new names up to each size, then prints p50 and p99 of a
@@ -25,8 +26,10 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from py_code_mode import FileStorage, RedisStorage
+from py_code_mode._skills.embedders import default_embedder
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._storage.base import Storage, StoredSkill
 from skill_corpus import PARAPHRASE, QUERIES, SKILLS
@@ -44,24 +47,43 @@ async def fill(storage: Storage, size: int) -> None:
         )
 
 
+def report(label: str, ranks: list[int | None]) -> None:
+    n = len(ranks)
+    at1 = sum(1 for r in ranks if r == 1) / n
+    at3 = sum(1 for r in ranks if r is not None and r <= 3) / n
+    mrr = sum(1 / r for r in ranks if r is not None) / n
+    print(f"  {label:<30} n={n:<4} recall@1 {at1:.3f}  recall@3 {at3:.3f}  MRR {mrr:.3f}")
+
+
 async def relevance(storage: Storage) -> None:
-    library = SkillLibrary(storage)
-    ranks: list[int | None] = []
-    for query, expected in QUERIES:
-        found = [skill["name"] for skill in await library.search(query, 10)]
-        ranks.append(found.index(expected) + 1 if expected in found else None)
+    embedder = default_embedder()
+    modes: dict[str, Callable[[str], Awaitable[list[str]]]] = {}
+    lexical = SkillLibrary(storage)
+    modes["lexical"] = lambda q: names(lexical.search(q, 10))
+    if embedder is not None:
+        hybrid = SkillLibrary(storage, embedder)
+        await hybrid.search("warm up", 1)
+        modes["dense"] = lambda q: dense_names(hybrid, q)
+        modes["hybrid"] = lambda q: names(hybrid.search(q, 10))
+    else:
+        print("  (dense and hybrid need the [semantic] extra)")
+    print(f"relevance over {len(SKILLS)} skills")
+    for mode, search in modes.items():
+        ranks: list[int | None] = []
+        for query, expected in QUERIES:
+            found = await search(query)
+            ranks.append(found.index(expected) + 1 if expected in found else None)
+        report(f"{mode}, all queries", ranks)
+        report(f"{mode}, paraphrases", [r for i, r in enumerate(ranks) if i in PARAPHRASE])
+        report(f"{mode}, sharing words", [r for i, r in enumerate(ranks) if i not in PARAPHRASE])
 
-    def report(label: str, chosen: list[int | None]) -> None:
-        n = len(chosen)
-        at1 = sum(1 for r in chosen if r == 1) / n
-        at3 = sum(1 for r in chosen if r is not None and r <= 3) / n
-        mrr = sum(1 / r for r in chosen if r is not None) / n
-        print(f"  {label:<28} n={n:<4} recall@1 {at1:.3f}  recall@3 {at3:.3f}  MRR {mrr:.3f}")
 
-    print(f"relevance over {len(SKILLS)} skills (lexical)")
-    report("all queries", ranks)
-    report("paraphrases", [r for i, r in enumerate(ranks) if i in PARAPHRASE])
-    report("sharing words", [r for i, r in enumerate(ranks) if i not in PARAPHRASE])
+async def names(found: Awaitable[list[dict[str, Any]]]) -> list[str]:
+    return [skill["name"] for skill in await found]
+
+
+async def dense_names(library: SkillLibrary, query: str) -> list[str]:
+    return [name for name, _ in (await library._nearest(query))[:10]]
 
 
 async def timings(action: Callable[[int], Awaitable[object]], rounds: int) -> list[float]:
@@ -80,27 +102,35 @@ def percentile(samples: list[float], share: float) -> float:
 
 async def speed(label: str, storage: Storage, size: int, searches: int) -> None:
     await fill(storage, size)
-    library = SkillLibrary(storage)
     queries = [query for query, _ in QUERIES]
     random.Random(size).shuffle(queries)
-    started = time.perf_counter()
-    await library.search("warm up", 5)
-    first = (time.perf_counter() - started) * 1000
-    search = await timings(lambda i: library.search(queries[i % len(queries)], 10), searches)
     baseline = await timings(lambda i: storage.revision(), searches)
+    print(
+        f"  {label} {size:>6} skills; storage.revision() alone {percentile(baseline, 0.5):.3f} ms"
+    )
+    embedder = default_embedder()
+    for mode, library in [("lexical", SkillLibrary(storage))] + (
+        [("hybrid", SkillLibrary(storage, embedder))] if embedder is not None else []
+    ):
+        started = time.perf_counter()
+        await library.search("warm up", 5)
+        first = (time.perf_counter() - started) * 1000
+        search = await timings(
+            lambda i, library=library: library.search(queries[i % len(queries)], 10), searches
+        )
+        p50, p99 = percentile(search, 0.5), percentile(search, 0.99)
+        print(
+            f"    {mode:<8} search p50 {p50:6.2f} ms  p99 {p99:6.2f} ms   first search "
+            f"(reads, parses{', embeds' if mode == 'hybrid' else ''} and indexes) {first:8.1f} ms"
+        )
     source = SKILLS[0]["source"]
+    lexical = SkillLibrary(storage)
 
     async def create(i: int) -> None:
-        await library.create(f"bench_created_{i}", source, "a skill created by the benchmark")
+        await lexical.create(f"bench_created_{i}", source, "a skill created by the benchmark")
 
     creates = await timings(create, 50)
-    p50, p99 = percentile(search, 0.5), percentile(search, 0.99)
-    base = percentile(baseline, 0.5)
-    print(
-        f"  {label:<6} {size:>6} skills: search p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-        f"(revision() alone {base:.3f} ms; first search, which reads and indexes the "
-        f"library, {first:7.1f} ms)  create p50 {percentile(creates, 0.5):.2f} ms"
-    )
+    print(f"    create p50 {percentile(creates, 0.5):.2f} ms")
     await storage.close()
 
 
@@ -115,7 +145,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         await relevance_on_fresh(root)
-        print("speed (p50/p99 of a search through SkillLibrary; create at that size)")
+        print("speed: p50/p99 of a search through SkillLibrary, and of a create, per size")
         redis_server = None if args.no_redis else start_redis(root)
         try:
             for size in sizes:
@@ -133,7 +163,8 @@ async def relevance_on_fresh(root: Path) -> None:
     storage = FileStorage(root / "relevance")
     await fill(storage, len(SKILLS))
     await relevance(storage)
-    print(f"  {statistics.mean(len(q.split()) for q, _ in QUERIES):.1f} words per query")
+    words = statistics.mean(len(q.split()) for q, _ in QUERIES)
+    print(f"  {len(QUERIES)} queries of {words:.1f} words; {len(PARAPHRASE)} paraphrases")
 
 
 if __name__ == "__main__":

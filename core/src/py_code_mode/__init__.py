@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from py_code_mode._execution.subprocess import SubprocessExecutor
     from py_code_mode._result import ExecutionResult
     from py_code_mode._session import Session
+    from py_code_mode._skills.embedders import (
+        Embedder,
+        LangChainEmbedder,
+        LlamaIndexEmbedder,
+        Model2VecEmbedder,
+        StaticModelEmbedder,
+    )
     from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
     from py_code_mode._storage.file import FileStorage
     from py_code_mode._storage.redis import RedisStorage
@@ -63,18 +70,23 @@ _LOCATIONS = {
     "AgentTool": "py_code_mode._toolkit",
     "ArtifactInfo": "py_code_mode._storage.base",
     "ContainerExecutor": "py_code_mode._execution.container",
+    "Embedder": "py_code_mode._skills.embedders",
     "ExecutionResult": "py_code_mode._result",
     "FileStorage": "py_code_mode._storage.file",
     "FunctionTools": "py_code_mode._tools.python",
     "HostFunction": "py_code_mode._tools.python",
     "InProcessExecutor": "py_code_mode._execution.inprocess",
+    "LangChainEmbedder": "py_code_mode._skills.embedders",
+    "LlamaIndexEmbedder": "py_code_mode._skills.embedders",
     "Installer": "py_code_mode._deps.installer",
     "Limits": "py_code_mode._execution.limits",
     "MCPTools": "py_code_mode._tools.mcp",
+    "Model2VecEmbedder": "py_code_mode._skills.embedders",
     "OutputCallback": "py_code_mode._execution.base",
     "RedisStorage": "py_code_mode._storage.redis",  # needs the [redis] extra
     "SandboxExecutor": "py_code_mode._execution.sandbox",
     "Session": "py_code_mode._session",
+    "StaticModelEmbedder": "py_code_mode._skills.embedders",
     "Storage": "py_code_mode._storage.base",
     "StoredSkill": "py_code_mode._storage.base",
     "SubprocessExecutor": "py_code_mode._execution.subprocess",
@@ -94,6 +106,7 @@ __all__ = [
     "CodeModeError",
     "ContainerExecutor",
     "DepsInstallError",
+    "Embedder",
     "ExecutionResult",
     "FileStorage",
     "FunctionTools",
@@ -105,8 +118,11 @@ __all__ = [
     "InvalidNameError",
     "InvalidRequirementError",
     "InvalidSkillError",
+    "LangChainEmbedder",
     "Limits",
+    "LlamaIndexEmbedder",
     "MCPTools",
+    "Model2VecEmbedder",
     "NotFoundError",
     "OutputCallback",
     "ReadOnlyError",
@@ -117,6 +133,7 @@ __all__ = [
     "Session",
     "SessionClosedError",
     "SkillNotFoundError",
+    "StaticModelEmbedder",
     "Storage",
     "StorageError",
     "StoredSkill",

@@ -369,8 +369,8 @@ class Operations:
     search_skills = Operation(
         "skills.search",
         SkillLibrary.search,
-        description="Find saved skills for a task by keywords before writing new code, best "
-        "match first, in the form list_skills gives.",
+        description="Find saved skills for a task before writing new code: say what you need "
+        "in your own words; best match first, in the form list_skills gives.",
         read_only=True,
         agent=True,
     )

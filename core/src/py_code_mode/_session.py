@@ -40,6 +40,7 @@ from py_code_mode._packages import (
 )
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime.protocol import is_exact
+from py_code_mode._skills.embedders import Embedder, choose_embedder
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._storage.base import Storage
 from py_code_mode._storage.file import FileStorage
@@ -124,6 +125,12 @@ class Session(AsyncOperations):
             Their tools and skills are offered as the workspace's own are; the workspace
             wins where both define a name. A workspace's ``workspace.yaml`` may list more
             (``packages: [web]``).
+        skill_search: How `skills.search` ranks. "auto" (the default) is hybrid (words fused
+            with the nearest vectors of the bundled static model) where the `[semantic]`
+            extra is installed, else words alone; "lexical" is words alone; "hybrid"
+            requires the extra; an `Embedder` (e.g. `Model2VecEmbedder`,
+            `LangChainEmbedder(...)`) is hybrid with that model. Vectors are stored with
+            the skills and made once per skill version.
     """
 
     def __init__(
@@ -139,6 +146,7 @@ class Session(AsyncOperations):
         max_tool_calls: int | None = DEFAULT_MAX_TOOL_CALLS,
         strict_tools: bool = False,
         packages: Sequence[str | os.PathLike[str]] = (),
+        skill_search: str | Embedder = "auto",
     ) -> None:
         if storage is None:
             raise TypeError(
@@ -176,6 +184,7 @@ class Session(AsyncOperations):
         if isinstance(packages, str | os.PathLike):
             raise TypeError(f"packages= takes a list of names or paths, e.g. [{packages!r}]")
         self._packages = resolve_packages(packages)
+        self._embedder = choose_embedder(skill_search)
         self._host: Host | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock = asyncio.Lock()
@@ -321,7 +330,7 @@ class Session(AsyncOperations):
             )
         host = Host(
             tools=ToolService(tools),
-            skills=SkillLibrary(storage),
+            skills=SkillLibrary(storage, self._embedder),
             artifacts=ArtifactStore(storage),
             deps=DepsManager(storage, self._installer),
             withheld=frozenset() if self._allow_runtime_deps else frozenset({RUNTIME_DEPS}),

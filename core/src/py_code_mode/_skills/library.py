@@ -13,15 +13,26 @@ from __future__ import annotations
 import asyncio
 import builtins
 import dataclasses
+import logging
 from typing import Any
 
 from py_code_mode._params import Description, Limit, Query, SkillName, SkillSource
 from py_code_mode._ranking import Document, LexicalIndex
+from py_code_mode._skills.dense import DenseIndex, EmbedderError, VectorCache, index_name, text_key
+from py_code_mode._skills.embedders import Embedder
 from py_code_mode._skills.model import Skill
 from py_code_mode._storage.base import Storage, StoredSkill, utc_now
 from py_code_mode.errors import InputError, SkillNotFoundError
 
 _SEARCH_WEIGHTS = {"name": 3.0, "description": 2.0, "docstring": 1.0, "params": 1.0}
+_POOL = 50
+"""Candidates each ranking gives to the fusion."""
+_DENSE_ONLY_SHARE = 0.8
+"""How close to the nearest skill's similarity a skill no query word matches must come."""
+_RRF_K = 10
+"""Reciprocal rank fusion's constant: a smaller one lets each ranking's top matter more."""
+
+logger = logging.getLogger("py_code_mode")
 
 _Version = tuple[str, str | None, str | None]
 """What a parsed skill depends on: its source, explicit description and package."""
@@ -29,6 +40,21 @@ _Version = tuple[str, str | None, str | None]
 
 def _version(stored: StoredSkill) -> _Version:
     return (stored.source, stored.description, stored.package)
+
+
+def _embedding_text(skill: Skill) -> str:
+    """What a skill's vector is made from: its name as words, description and parameters."""
+    params = " ".join(p.name.replace("_", " ") for p in skill.parameters)
+    return f"{skill.name.replace('_', ' ')}. {skill.description}. {params}"
+
+
+def fuse(*rankings: list[tuple[str, float]], limit: int) -> list[str]:
+    """Reciprocal rank fusion: each ranking adds 1 / (k + rank) to its keys."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (key, _) in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1 / (_RRF_K + rank)
+    return sorted(scores, key=lambda key: (-scores[key], key))[:limit]
 
 
 def _document(skill: Skill) -> Document:
@@ -44,10 +70,21 @@ def _document(skill: Skill) -> Document:
 
 
 class SkillLibrary:
-    """Skills of one storage, parsed and indexed once per version of each."""
+    """Skills of one storage, parsed and indexed once per version of each.
 
-    def __init__(self, storage: Storage) -> None:
+    Args:
+        storage: Where the skills are.
+        embedder: Makes search hybrid: BM25 fused with the nearest vectors of this
+            embedder. None searches lexically.
+    """
+
+    def __init__(self, storage: Storage, embedder: Embedder | None = None) -> None:
         self._storage = storage
+        self._embedder = embedder
+        self._vectors = VectorCache(embedder.identity) if embedder is not None else None
+        self._vectors_loaded = False
+        self._dense = DenseIndex()
+        self._dense_failure: str | None = None
         self._skills: dict[str, tuple[_Version, Skill]] = {}
         """The usable skills as last listed, which the index holds."""
         self._parsed: dict[str, tuple[_Version, Skill | None]] = {}
@@ -95,8 +132,38 @@ class SkillLibrary:
                 known = self._skills.get(name)
                 if known is None or known[1] is not skill:
                     self._index.add(_document(skill))
+            if self._embedder is not None:
+                await self._refresh_vectors(fresh)
             self._skills, self._revision = fresh, revision
         return self._skills
+
+    async def _refresh_vectors(self, fresh: dict[str, tuple[_Version, Skill]]) -> None:
+        """Embed the skill versions without a vector, index all, store what changed."""
+        assert self._embedder is not None and self._vectors is not None
+        name = index_name(self._embedder.identity)
+        if not self._vectors_loaded:
+            where = f"{name} in {self._storage!r}"
+            self._vectors.load(await self._storage.load_search_index(name), where)
+            self._vectors_loaded = True
+        texts = {skill_name: _embedding_text(skill) for skill_name, (_, skill) in fresh.items()}
+        keys = {skill_name: text_key(text) for skill_name, text in texts.items()}
+        try:
+            await asyncio.to_thread(
+                self._vectors.fill, self._embedder, {keys[n]: texts[n] for n in texts}
+            )
+            self._dense_failure = None
+        except EmbedderError as exc:
+            self._fail_dense(str(exc))
+        vectors = {n: self._vectors.get(key) for n, key in keys.items()}
+        self._dense.rebuild({n: v for n, v in vectors.items() if v is not None})
+        if self._vectors.changed:
+            self._vectors.changed = False
+            await self._storage.save_search_index(name, self._vectors.dump(list(keys.values())))
+
+    def _fail_dense(self, problem: str) -> None:
+        if problem != self._dense_failure:
+            logger.warning("skill search falls back to words alone: %s", problem)
+        self._dense_failure = problem
 
     async def all(self) -> list[Skill]:
         """Every usable skill, sorted by name."""
@@ -110,7 +177,30 @@ class SkillLibrary:
     async def search(self, query: Query, limit: Limit = 10) -> builtins.list[dict[str, Any]]:
         """The skills that best match `query`, best first."""
         skills = await self._current()
-        return [skills[key][1].summary() for key, _ in self._index.search(query, limit)]
+        lexical = self._index.search(query, _POOL if self._embedder else limit)
+        dense = await self._nearest(query) if self._embedder else []
+        if dense:
+            # A skill that shares no word with the query joins only when its vector is
+            # nearly as close as the closest: a weak model ranks everything somewhat close.
+            matched, floor = {key for key, _ in lexical}, dense[0][1] * _DENSE_ONLY_SHARE
+            dense = [(key, score) for key, score in dense if key in matched or score >= floor]
+        found = fuse(lexical, dense, limit=limit) if dense else [key for key, _ in lexical]
+        return [skills[key][1].summary() for key in found[:limit]]
+
+    async def _nearest(self, query: str) -> builtins.list[tuple[str, float]]:
+        """The skills whose vectors are nearest the query's; [] if the embedder fails."""
+        assert self._vectors is not None and self._embedder is not None
+        if not query.strip():
+            return []
+        try:
+            cache = VectorCache(self._embedder.identity)
+            cache.dimension = self._vectors.dimension
+            key = text_key(query)
+            await asyncio.to_thread(cache.fill, self._embedder, {key: query})
+        except EmbedderError as exc:
+            self._fail_dense(str(exc))
+            return []
+        return self._dense.search(cache.get(key), _POOL)
 
     async def get(self, name: SkillName) -> dict[str, Any] | None:
         """The skill in full, with its source, or None if there is none."""

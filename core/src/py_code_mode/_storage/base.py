@@ -146,6 +146,22 @@ class Storage(Protocol):
         """Delete a skill; False if there was none."""
         ...
 
+    async def load_search_index(self, name: str) -> bytes | None:
+        """A search index stored by `save_search_index`, or None if there is none.
+
+        The bytes are the caller's own format; a caller must check them, since anything
+        that can write the storage can damage them.
+        """
+        ...
+
+    async def save_search_index(self, name: str, data: bytes) -> None:
+        """Store a search index (vectors of skills) under `name`, replacing any before.
+
+        `name` is made by the caller from letters, digits and dashes. Skill search keeps
+        its vectors here, beside the skills, so every host of a library shares them.
+        """
+        ...
+
     async def save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
         """Create or replace an artifact and its record atomically.
 

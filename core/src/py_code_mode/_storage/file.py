@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 import time
@@ -317,6 +318,21 @@ class FileStorage:
         return path
 
     # --- skills ------------------------------------------------------------------------
+
+    def _search_index_path(self, name: str) -> Path:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name):
+            raise ValueError(f"search index name {name!r} is not letters, digits and dashes")
+        # Under .py-code-mode/, not skills/: writing it must not move the revision.
+        return self._base / ".py-code-mode" / "search" / f"{name}.bin"
+
+    async def load_search_index(self, name: str) -> bytes | None:
+        """The bytes of .py-code-mode/search/<name>.bin, or None."""
+        path = self._search_index_path(name)
+        return await self._io(lambda: path.read_bytes() if path.is_file() else None)
+
+    async def save_search_index(self, name: str, data: bytes) -> None:
+        """Replace .py-code-mode/search/<name>.bin atomically; it bumps no revision."""
+        await self._io(atomic_write, self._search_index_path(name), data)
 
     def _skill_path(self, name: str) -> Path:
         return self.skills_dir / f"{_names.skill_name(name)}.py"

@@ -134,7 +134,14 @@ class LayeredStorage:
                 )
         return False
 
-    # --- artifacts and deps: the workspace's alone --------------------------------------
+    async def load_search_index(self, name: str) -> bytes | None:
+        return await self._top.load_search_index(name)
+
+    async def save_search_index(self, name: str, data: bytes) -> None:
+        # The vectors of package skills are the workspace's cache too: packages stay unwritten.
+        await self._top.save_search_index(name, data)
+
+    # --- artifacts, deps and search indexes: the workspace's alone ----------------------
 
     async def save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
         await self._top.save_artifact(info, payload)

@@ -288,7 +288,11 @@ class RedisStorage:
             raw = await self._redis().get(self._keys.skills_version)
         except RedisError as exc:
             raise self._failed(exc) from exc
-        return str(_version(raw) or 0)
+        version = _version(raw)
+        if self._skills_cache is not None and self._skills_cache[0] != version:
+            # The caller will list the skills next: one pipelined read, not a GET first.
+            self._skills_cache = None
+        return str(version or 0)
 
     # --- tools -------------------------------------------------------------------------
 
@@ -391,6 +395,21 @@ class RedisStorage:
     async def delete_skill(self, name: str) -> bool:
         """Delete a skill; False if there was none. Bumps the version."""
         return await self._delete_listed(self._keys.skills, _names.skill_name(name))
+
+    async def load_search_index(self, name: str) -> bytes | None:
+        """The search index STRING, or None."""
+        try:
+            raw = await self._redis().get(self._keys.search_index(name))
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        return raw.encode() if isinstance(raw, str) else raw
+
+    async def save_search_index(self, name: str, data: bytes) -> None:
+        """Replace the search index STRING; it bumps no version."""
+        try:
+            await self._redis().set(self._keys.search_index(name), data)
+        except RedisError as exc:
+            raise self._failed(exc) from exc
 
     # --- artifacts ---------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ Every key starts with ``<prefix>:``, so one Redis holds many tenants apart::
 
     P:skills:__skills__      HASH   field = skill name, value = JSON {name, description,
                                     source, parameters, created_at, updated_at}
+    P:skills:__index__:<n>   STRING a skill search index (vectors of one embedder)
     P:skills:__version__     STRING a counter, INCR'd with every skill and tool definition
                                     write and delete: the storage's revision
     P:artifacts:<name>       STRING the artifact's bytes (with a native TTL if it has one)
@@ -63,6 +64,12 @@ class RedisKeys:
     def skills_version(self) -> str:
         """Counter bumped with every skill and tool definition write: caches compare it."""
         return f"{self.prefix}:skills:__version__"
+
+    def search_index(self, name: str) -> str:
+        """STRING holding a skill search index (the vectors of one embedder)."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name):
+            raise ValueError(f"search index name {name!r} is not letters, digits and dashes")
+        return f"{self.prefix}:skills:__index__:{name}"
 
     @property
     def artifact_index(self) -> str:
