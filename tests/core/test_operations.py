@@ -97,8 +97,8 @@ async def test_help_in_agent_code_shows_the_signature_and_the_description(
     result = await session.run("help(skills.create)")
     assert result.error is None
     assert (
-        "create(name: str, source: str, description: str | None = None) -> dict[str, Any]"
-        in result.stdout
+        "create(name: str, source: str, description: str | None = None, author: str | None "
+        "= None) -> dict[str, Any]" in " ".join(result.stdout.split())
     )
     assert Operations.create_skill.description[:40] in result.stdout
 
@@ -107,7 +107,7 @@ async def test_help_in_agent_code_shows_the_signature_and_the_description(
     ("call", "message"),
     [
         ("skills.create('x')", "missing required argument(s): 'source'"),
-        ("skills.get('a', 'b')", "takes 1 positional argument(s) but 2 were given"),
+        ("skills.get('a', 1, 2)", "takes 2 positional argument(s) but 3 were given"),
         ("skills.get(nme='a')", "unexpected keyword argument 'nme'"),
         ("skills.get('a', name='b')", "multiple values for argument 'name'"),
         ("artifacts.save('a', 1, None, None, 5)", "takes 4 positional argument(s)"),
@@ -155,7 +155,7 @@ async def test_facade_arguments_are_validated_by_the_same_model(session: Session
     with pytest.raises(InputError, match="limit: Input should be greater than or equal to 1"):
         await session.search_skills("x", limit=0)
     with pytest.raises(TypeError):
-        await session.get_skill("a", "b")  # type: ignore[call-arg]
+        await session.get_skill("a", 1, 2)  # type: ignore[call-arg]
 
 
 def test_reserved_names_cover_every_method_of_their_namespace() -> None:

@@ -186,6 +186,7 @@ async def test_every_operation_is_one_or_two_round_trips(counted: RedisStorage) 
     skills, artifacts = SkillLibrary(counted), ArtifactStore(counted)
     # Connect and load the Lua scripts first: neither happens again on a warm connection.
     await skills.create("warm", DOUBLE)
+    await skills.delete("warm")
     await artifacts.save("warm", 1, ttl=0.001)
     await artifacts.list()
 

@@ -13,7 +13,9 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 MAX_NAME_LENGTH = 64
 MAX_ARTIFACT_NAME_LENGTH = 255
 
-RESERVED_SKILL_NAMES = frozenset({"list", "search", "get", "create", "delete", "invoke"})
+RESERVED_SKILL_NAMES = frozenset(
+    {"list", "search", "get", "create", "delete", "invoke", "history", "rollback", "purge"}
+)
 """Methods of the `skills` namespace: a skill with one of these names could never be reached."""
 
 RESERVED_TOOL_NAMES = frozenset({"list", "search", "describe"})

@@ -378,11 +378,33 @@ class Operations:
         "skills.get",
         SkillLibrary.get,
         description="Show one skill in full: description, parameters and source (none if "
-        "there is no such skill).",
+        "there is no such skill); with version=, that version from its history.",
         read_only=True,
         agent=True,
         agent_if_none="SkillNotFoundError: no skill named {name!r}; list_skills or "
         "search_skills shows the skills there are",
+    )
+    skill_history = Operation(
+        "skills.history",
+        SkillLibrary.history,
+        description="Every saved version of a skill, oldest first: version number, time, "
+        "SHA-256, description, author; a delete is an entry too. Deleted skills keep their "
+        "history until purged.",
+        read_only=True,
+    )
+    rollback_skill = Operation(
+        "skills.rollback",
+        SkillLibrary.rollback,
+        description="Make an earlier version of a skill current again (as a new version); "
+        "this also brings back a deleted skill. Returns the skill's summary.",
+        read_only=False,
+    )
+    purge_skill = Operation(
+        "skills.purge",
+        SkillLibrary.purge,
+        description="Remove a skill and its whole history for good. Returns true if there "
+        "was either.",
+        read_only=False,
     )
     _skill_source = Operation(
         "skills.source",
@@ -405,7 +427,8 @@ class Operations:
     delete_skill = Operation(
         "skills.delete",
         SkillLibrary.delete,
-        description="Delete a saved skill. Returns true if it existed, false if not.",
+        description="Delete a saved skill; its history stays until purged. Returns true if "
+        "it existed, false if not.",
         read_only=False,
         agent=True,
     )

@@ -19,6 +19,7 @@ from py_code_mode.errors import InputError, InvalidSkillError
 
 __all__ = [
     "ArtifactData",
+    "Author",
     "ArtifactName",
     "Description",
     "Limit",
@@ -32,6 +33,7 @@ __all__ = [
     "ToolName",
     "ToolOrCallable",
     "Ttl",
+    "Version",
 ]
 
 
@@ -66,6 +68,12 @@ SkillSource = Annotated[
 ]
 Description = Annotated[
     str | None, Field(description="One line saying what it is, does or returns.")
+]
+Version = Annotated[
+    int, Field(ge=1, description="A version number from the skill's history, e.g. 2.")
+]
+Author = Annotated[
+    str | None, Field(max_length=200, description="Who saves it, kept in the skill's history.")
 ]
 
 ArtifactName = Annotated[

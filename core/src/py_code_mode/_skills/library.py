@@ -16,7 +16,15 @@ import dataclasses
 import logging
 from typing import Any
 
-from py_code_mode._params import Description, Limit, Query, SkillName, SkillSource
+from py_code_mode._params import (
+    Author,
+    Description,
+    Limit,
+    Query,
+    SkillName,
+    SkillSource,
+    Version,
+)
 from py_code_mode._ranking import Document, LexicalIndex
 from py_code_mode._skills.dense import DenseIndex, EmbedderError, VectorCache, index_name, text_key
 from py_code_mode._skills.embedders import Embedder
@@ -202,25 +210,96 @@ class SkillLibrary:
             return []
         return self._dense.search(cache.get(key), _POOL)
 
-    async def get(self, name: SkillName) -> dict[str, Any] | None:
-        """The skill in full, with its source, or None if there is none."""
-        stored = await self._storage.get_skill(name)
+    async def get(self, name: SkillName, version: Version | None = None) -> dict[str, Any] | None:
+        """The skill in full, with its source, or None if there is none.
+
+        With `version`, that version from the skill's history, also of a deleted skill.
+
+        Raises:
+            SkillNotFoundError: The skill has no such version; the message lists those it has.
+        """
+        if version is not None:
+            stored = await self._storage.get_skill_version(name, version)
+            if stored is None:
+                raise await self._no_version(name, version)
+        else:
+            stored = await self._storage.get_skill(name)
         skill = self._parse(stored) if stored is not None else None
-        return skill.details() if skill is not None else None
+        if skill is None:
+            return None
+        details = skill.details()
+        if stored is not None and stored.version is not None:
+            details["version"] = stored.version
+        return details
+
+    async def history(self, name: SkillName) -> builtins.list[dict[str, Any]]:
+        """Every version of a skill, oldest first: number, time, hash, description, author.
+
+        A delete is an entry too (`deleted: true`); deleted skills keep their history until
+        purged.
+
+        Raises:
+            SkillNotFoundError: The skill never existed (or was purged).
+        """
+        versions = await self._storage.skill_history(name)
+        if not versions:
+            raise await self._not_found(name)
+        return [version.to_dict() for version in versions]
+
+    async def rollback(
+        self, name: SkillName, version: Version, author: Author = None
+    ) -> dict[str, Any]:
+        """Make an earlier version current again, as a new version; also undoes a delete.
+
+        Raises:
+            SkillNotFoundError: The skill has no such version (or never existed).
+            InvalidSkillError: That version no longer parses; nothing was written.
+        """
+        stored = await self._storage.get_skill_version(name, version)
+        if stored is None:
+            raise await self._no_version(name, version)
+        return await self.create(name, stored.source, stored.description, author)
+
+    async def purge(self, name: SkillName) -> bool:
+        """Remove a skill and its whole history for good; False if there was neither."""
+        return await self._storage.purge_skill(name)
+
+    async def _not_found(self, name: str) -> SkillNotFoundError:
+        available = [skill.name for skill in await self.all()]
+        shown = ", ".join(available[:20]) or "none yet"
+        return SkillNotFoundError(f"Skill not found: {name!r}. Available: {shown}")
+
+    async def _no_version(self, name: str, version: int) -> SkillNotFoundError:
+        versions = await self._storage.skill_history(name)
+        if not versions:
+            return await self._not_found(name)
+        kept = [str(entry.version) for entry in versions if not entry.deleted]
+        deleted = [str(entry.version) for entry in versions if entry.deleted]
+        said = f"Skill {name!r} has no version {version}"
+        if str(version) in deleted:
+            said = f"Version {version} of skill {name!r} records its delete and has no source"
+        return SkillNotFoundError(
+            f"{said}; its versions are {', '.join(kept) or 'none'} (skills.history({name!r}))"
+        )
 
     async def source(self, name: SkillName) -> str:
         """The source of a skill to run; raise `SkillNotFoundError` if absent."""
         stored = await self._storage.get_skill(name)
         if stored is None or self._parse(stored) is None:
-            available = [skill.name for skill in await self.all()]
-            shown = ", ".join(available[:20]) or "none yet"
-            raise SkillNotFoundError(f"Skill not found: {name!r}. Available: {shown}")
+            raise await self._not_found(name)
         return stored.source
 
     async def create(
-        self, name: SkillName, source: SkillSource, description: Description = None
+        self,
+        name: SkillName,
+        source: SkillSource,
+        description: Description = None,
+        author: Author = None,
     ) -> dict[str, Any]:
-        """Validate, then store, replacing any skill of that name; nothing is written if invalid."""
+        """Validate, then store as a new version; nothing is written if invalid.
+
+        A skill of that name is replaced, and its earlier versions stay in its history.
+        """
         skill = Skill.from_source(name, source, description)
         explicit = description.strip() if description and description.strip() else None
         now = utc_now()
@@ -232,10 +311,11 @@ class SkillLibrary:
                 created_at=now,
                 updated_at=now,
                 parameters=tuple(p.to_dict() for p in skill.parameters),
+                author=author,
             )
         )
         return skill.summary()
 
     async def delete(self, name: SkillName) -> bool:
-        """Delete a skill; False if there was none."""
+        """Delete a skill; False if there was none. Its history stays until `purge`."""
         return await self._storage.delete_skill(name)

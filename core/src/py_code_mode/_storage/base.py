@@ -7,6 +7,7 @@ key or a path, so no backend trusts its caller with a hostile name.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,41 @@ class StoredSkill:
     carry them, so RedisStorage writes them; the library always derives them from `source`."""
     package: str | None = None
     """The capability package it comes from (read-only), or None for the workspace's own."""
+    author: str | None = None
+    """Who saved this version, if they said."""
+    version: int | None = None
+    """Its number in the skill's history, when read back; None for one being saved."""
+
+
+@dataclass(frozen=True)
+class SkillVersion:
+    """One entry of a skill's history: a saved version, or the record of a delete."""
+
+    name: str
+    version: int
+    created_at: str
+    sha256: str | None = None
+    """Of the source; None for a delete."""
+    description: str | None = None
+    author: str | None = None
+    deleted: bool = False
+    """This entry records that the skill was deleted (it has no source)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain-data form `skills.history` returns."""
+        return {
+            "version": self.version,
+            "created_at": self.created_at,
+            "sha256": self.sha256,
+            "description": self.description,
+            "author": self.author,
+            "deleted": self.deleted,
+        }
+
+
+def source_hash(source: str) -> str:
+    """The SHA-256 of a skill's source, as history records it."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -143,7 +179,23 @@ class Storage(Protocol):
         ...
 
     async def delete_skill(self, name: str) -> bool:
-        """Delete a skill; False if there was none."""
+        """Delete a skill, keeping its history (with the delete recorded); False if none."""
+        ...
+
+    async def skill_history(self, name: str) -> list[SkillVersion]:
+        """Every version of a skill and every delete, oldest first; [] if it never existed.
+
+        A current skill that was written without going through `save_skill` (a file edited
+        by hand) is listed as one more version.
+        """
+        ...
+
+    async def get_skill_version(self, name: str, version: int) -> StoredSkill | None:
+        """One saved version of a skill, or None if the history has no such version."""
+        ...
+
+    async def purge_skill(self, name: str) -> bool:
+        """Remove a skill and its whole history; False if there was neither."""
         ...
 
     async def load_search_index(self, name: str) -> bytes | None:

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
@@ -40,7 +41,14 @@ from packaging.utils import canonicalize_name
 
 from py_code_mode import _names
 from py_code_mode._storage import _records
-from py_code_mode._storage.base import ArtifactInfo, StoredSkill, artifact_not_found, utc_now
+from py_code_mode._storage.base import (
+    ArtifactInfo,
+    SkillVersion,
+    StoredSkill,
+    artifact_not_found,
+    source_hash,
+    utc_now,
+)
 from py_code_mode._tools._spec import read_spec
 from py_code_mode.errors import (
     InvalidNameError,
@@ -386,23 +394,27 @@ class FileStorage:
             except (OSError, ValueError):
                 meta = {}
         modified = utc_now() if not meta else str(meta.get("updated_at", utc_now()))
+        version = meta.get("version")
         skill = StoredSkill(
             name=name,
             source=source,
             description=meta.get("description"),
             created_at=str(meta.get("created_at", modified)),
             updated_at=modified,
+            author=meta.get("author") if isinstance(meta.get("author"), str) else None,
+            version=version if isinstance(version, int) else None,
         )
         self._skill_cache[name] = (key, skill)
         return skill
 
     async def save_skill(self, skill: StoredSkill) -> None:
-        """Write the skill's metadata, then its source, under the skills lock."""
+        """Record a new version, then write the metadata and source, under the skills lock."""
         await self._io(self._save_skill, skill)
 
     def _save_skill(self, skill: StoredSkill) -> None:
         path = self._skill_path(skill.name)
         with self._lock("skills"):
+            self._keep_unrecorded(skill.name)
             meta_path = self._meta_path(skill.name)
             created = skill.created_at
             if meta_path.exists():
@@ -410,29 +422,150 @@ class FileStorage:
                     created = json.loads(meta_path.read_text(encoding="utf-8"))["created_at"]
                 except (OSError, ValueError, KeyError):
                     pass
+            number = self._record(
+                skill.name, skill.source, skill.description, skill.author, skill.updated_at
+            )
             meta = {
                 "description": skill.description,
                 "created_at": created,
                 "updated_at": skill.updated_at,
+                "author": skill.author,
+                "version": number,
             }
             atomic_write(meta_path, json.dumps(meta, indent=2).encode("utf-8"))
             atomic_write(path, skill.source.encode("utf-8"))
         self._bump_revision()
 
     async def delete_skill(self, name: str) -> bool:
-        """Delete a skill's source and metadata."""
+        """Delete a skill's source and metadata; its history stays, with the delete recorded."""
         return await self._io(self._delete_skill, name)
 
     def _delete_skill(self, name: str) -> bool:
         path = self._skill_path(name)
         with self._lock("skills"):
             existed = path.exists()
+            if existed:
+                self._keep_unrecorded(name)
+                self._record(name, None, None, None, utc_now())
             path.unlink(missing_ok=True)
             self._meta_path(name).unlink(missing_ok=True)
         self._skill_cache.pop(name, None)
         if existed:
             self._bump_revision()
         return existed
+
+    async def purge_skill(self, name: str) -> bool:
+        """Remove a skill, its metadata and its whole history."""
+        return await self._io(self._purge_skill, name)
+
+    def _purge_skill(self, name: str) -> bool:
+        path, history = self._skill_path(name), self._history_dir(name)
+        with self._lock("skills"):
+            existed = path.exists() or history.exists()
+            path.unlink(missing_ok=True)
+            self._meta_path(name).unlink(missing_ok=True)
+            shutil.rmtree(history, ignore_errors=True)
+        self._skill_cache.pop(name, None)
+        if existed:
+            self._bump_revision()
+        return existed
+
+    # --- skill history: skills/.history/<name>/<version>.json (+ .py) --------------------
+
+    def _history_dir(self, name: str) -> Path:
+        return self.skills_dir / ".history" / _names.skill_name(name)
+
+    async def skill_history(self, name: str) -> list[SkillVersion]:
+        """The recorded versions, plus the current file if it was changed by hand since."""
+        return await self._io(self._skill_history, name)
+
+    def _skill_history(self, name: str) -> list[SkillVersion]:
+        versions = self._versions(name)
+        current = self._read_skill(name)
+        if current is not None and _unrecorded(current, versions):
+            number = versions[-1].version + 1 if versions else 1
+            versions.append(_version_of(current, number))
+        return versions
+
+    async def get_skill_version(self, name: str, version: int) -> StoredSkill | None:
+        """The source and record of one version, or None."""
+        return await self._io(self._get_skill_version, name, version)
+
+    def _get_skill_version(self, name: str, version: int) -> StoredSkill | None:
+        for entry in self._skill_history(name):
+            if entry.version != version or entry.deleted:
+                continue
+            source_path = self._history_dir(name) / f"{version:06d}.py"
+            try:
+                source = source_path.read_text(encoding="utf-8")
+            except FileNotFoundError:  # the unrecorded current file
+                current = self._read_skill(name)
+                if current is None:
+                    return None
+                source = current.source
+            return StoredSkill(
+                name=name,
+                source=source,
+                description=entry.description,
+                created_at=entry.created_at,
+                updated_at=entry.created_at,
+                author=entry.author,
+                version=version,
+            )
+        return None
+
+    def _versions(self, name: str) -> list[SkillVersion]:
+        directory = self._history_dir(name)
+        if not directory.is_dir():
+            return []
+        found = []
+        for path in directory.glob("*.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                found.append(
+                    SkillVersion(
+                        name=name,
+                        version=int(path.stem),
+                        created_at=str(data["created_at"]),
+                        sha256=data.get("sha256"),
+                        description=data.get("description"),
+                        author=data.get("author"),
+                        deleted=bool(data.get("deleted", False)),
+                    )
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                logger.warning("%r: skipping the damaged history entry %s", self, path)
+        return sorted(found, key=lambda entry: entry.version)
+
+    def _record(
+        self,
+        name: str,
+        source: str | None,
+        description: str | None,
+        author: str | None,
+        when: str,
+    ) -> int:
+        """Append one history entry (a delete when `source` is None); its number."""
+        versions = self._versions(name)
+        number = versions[-1].version + 1 if versions else 1
+        directory = self._history_dir(name)
+        if source is not None:
+            atomic_write(directory / f"{number:06d}.py", source.encode("utf-8"))
+        entry = {
+            "created_at": when,
+            "sha256": source_hash(source) if source is not None else None,
+            "description": description,
+            "author": author,
+            "deleted": source is None,
+        }
+        atomic_write(directory / f"{number:06d}.json", json.dumps(entry).encode("utf-8"))
+        return number
+
+    def _keep_unrecorded(self, name: str) -> None:
+        """Record the current file as a version if a person changed it since the last one."""
+        current = self._read_skill(name)
+        if current is not None and _unrecorded(current, self._versions(name)):
+            self._record(name, current.source, current.description, None, current.updated_at)
 
     # --- artifacts ---------------------------------------------------------------------
 
@@ -635,3 +768,20 @@ def _line_name(line: str) -> str | None:
         return canonicalize_name(Requirement(stripped).name)
     except InvalidRequirement:
         return None
+
+
+def _unrecorded(current: StoredSkill, versions: list[SkillVersion]) -> bool:
+    """Whether the current source differs from the last recorded version (or there is none)."""
+    last = versions[-1] if versions else None
+    return last is None or last.deleted or last.sha256 != source_hash(current.source)
+
+
+def _version_of(current: StoredSkill, number: int) -> SkillVersion:
+    return SkillVersion(
+        name=current.name,
+        version=number,
+        created_at=current.updated_at,
+        sha256=source_hash(current.source),
+        description=current.description,
+        author=current.author,
+    )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from py_code_mode._packages import CapabilityPackage
-from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
+from py_code_mode._storage.base import ArtifactInfo, SkillVersion, Storage, StoredSkill
 from py_code_mode._storage.file import FileStorage
 from py_code_mode.errors import ReadOnlyError
 
@@ -122,6 +122,19 @@ class LayeredStorage:
 
     async def save_skill(self, skill: StoredSkill) -> None:
         await self._top.save_skill(skill)
+
+    async def skill_history(self, name: str) -> list[SkillVersion]:
+        # A package's skill has no history of its own: the workspace's copies have one.
+        return await self._top.skill_history(name)
+
+    async def get_skill_version(self, name: str, version: int) -> StoredSkill | None:
+        return await self._top.get_skill_version(name, version)
+
+    async def purge_skill(self, name: str) -> bool:
+        if await self._top.purge_skill(name):
+            return True
+        await self.delete_skill(name)  # a package's: raises ReadOnlyError
+        return False
 
     async def delete_skill(self, name: str) -> bool:
         if await self._top.delete_skill(name):

@@ -35,9 +35,11 @@ from py_code_mode import _names
 from py_code_mode._storage import _records
 from py_code_mode._storage.base import (
     ArtifactInfo,
+    SkillVersion,
     StoredSkill,
     artifact_not_found,
     seconds_until,
+    source_hash,
     utc_now,
 )
 from py_code_mode._storage.redis_keys import DEFAULT_PREFIX, RedisKeys
@@ -84,10 +86,38 @@ end
 return gone
 """
 
-# KEYS[1] is the skills hash, KEYS[2] the version counter. ARGV[2] is the record's JSON up to
-# its last key, "created_at":, whose value is kept from the stored record if there is one,
-# else ARGV[3]. One round trip, atomic: the record and the version move together.
-_SAVE_SKILL = """
+# Keeps a current record that was written without a history entry (by another tool, or
+# before histories existed) as one more version; returns the number of history entries.
+_KEEP_UNRECORDED = """
+local function keep_unrecorded(history, old)
+  local n = redis.call('LLEN', history)
+  if not old then return n end
+  local ok, record = pcall(cjson.decode, old)
+  if not ok or type(record) ~= 'table' or type(record['source']) ~= 'string' then return n end
+  if n > 0 then
+    local fine, last = pcall(cjson.decode, redis.call('LINDEX', history, -1))
+    if fine and type(last) == 'table' and last['deleted'] ~= true
+        and last['source'] == record['source'] then
+      return n
+    end
+  end
+  n = n + 1
+  redis.call('RPUSH', history, cjson.encode({version = n,
+    created_at = record['updated_at'] or record['created_at'] or '',
+    source = record['source'], description = record['description'],
+    author = record['author']}))
+  return n
+end
+"""
+
+# KEYS: the skills hash, the version counter, the skill's history. ARGV[2] is the record's
+# JSON up to its last keys, "created_at":, whose value is kept from the stored record if
+# there is one, else ARGV[3]; the script adds "version". ARGV[4..7]: the version's time,
+# source, description and author ("" for none). One round trip, atomic: the record, its
+# history entry and the version counter move together.
+_SAVE_SKILL = (
+    _KEEP_UNRECORDED
+    + """
 local created = ARGV[3]
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old then
@@ -96,8 +126,35 @@ if old then
     created = record['created_at']
   end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. cjson.encode(created) .. '}')
+local n = keep_unrecorded(KEYS[3], old) + 1
+local entry = {version = n, created_at = ARGV[4], source = ARGV[5]}
+if ARGV[6] ~= '' then entry['description'] = ARGV[6] end
+if ARGV[7] ~= '' then entry['author'] = ARGV[7] end
+redis.call('RPUSH', KEYS[3], cjson.encode(entry))
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. cjson.encode(created) .. ',"version":' .. n .. '}')
 return redis.call('INCR', KEYS[2])
+"""
+)
+
+# KEYS as for saving; ARGV: the name, the time. The delete is recorded in the history.
+_DELETE_SKILL = (
+    _KEEP_UNRECORDED
+    + """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return 0 end
+local n = keep_unrecorded(KEYS[3], old) + 1
+redis.call('RPUSH', KEYS[3], cjson.encode({version = n, created_at = ARGV[2], deleted = true}))
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('INCR', KEYS[2])
+return 1
+"""
+)
+
+# KEYS as for saving; ARGV: the name. The record and the whole history go.
+_PURGE_SKILL = """
+local gone = redis.call('HDEL', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[3])
+if gone > 0 then redis.call('INCR', KEYS[2]) end
+return gone
 """
 
 
@@ -126,6 +183,8 @@ class _Scripts:
     def __init__(self, client: Redis) -> None:
         self.prune_lapsed: AsyncScript = client.register_script(_PRUNE_LAPSED)
         self.save_skill: AsyncScript = client.register_script(_SAVE_SKILL)
+        self.delete_skill: AsyncScript = client.register_script(_DELETE_SKILL)
+        self.purge_skill: AsyncScript = client.register_script(_PURGE_SKILL)
         self.save_artifact: AsyncScript = client.register_script(_SAVE_ARTIFACT)
         self.load_artifact: AsyncScript = client.register_script(_LOAD_ARTIFACT)
 
@@ -382,19 +441,83 @@ class RedisStorage:
         return None if record is None else _stored_skill(field, record)
 
     async def save_skill(self, skill: StoredSkill) -> None:
-        """Create or replace a skill, keeping the first creation time; bumps the version."""
+        """Create or replace a skill and record the version, keeping the first creation time."""
         field = _names.skill_name(skill.name)
         head = _skill_record(skill)[:-1] + ',"created_at":'
-        keys = [self._keys.skills, self._keys.skills_version]
+        keys = [self._keys.skills, self._keys.skills_version, self._keys.skill_history(field)]
+        args = [field, head, skill.created_at, skill.updated_at, skill.source]
+        args += [skill.description or "", skill.author or ""]
         client = self._redis()
         try:
-            await self._scripts.save_skill(keys, [field, head, skill.created_at], client)
+            await self._scripts.save_skill(keys, args, client)
         except RedisError as exc:
             raise self._failed(exc) from exc
 
     async def delete_skill(self, name: str) -> bool:
-        """Delete a skill; False if there was none. Bumps the version."""
-        return await self._delete_listed(self._keys.skills, _names.skill_name(name))
+        """Delete a skill, recording the delete in its history; False if there was none."""
+        field = _names.skill_name(name)
+        keys = [self._keys.skills, self._keys.skills_version, self._keys.skill_history(field)]
+        try:
+            gone = await self._scripts.delete_skill(keys, [field, utc_now()], self._redis())
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        return bool(gone)
+
+    async def purge_skill(self, name: str) -> bool:
+        """Remove a skill and its whole history."""
+        field = _names.skill_name(name)
+        keys = [self._keys.skills, self._keys.skills_version, self._keys.skill_history(field)]
+        try:
+            gone = await self._scripts.purge_skill(keys, [field], self._redis())
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        return bool(gone)
+
+    async def _history(self, name: str) -> tuple[list[dict[str, Any]], StoredSkill | None]:
+        """The history entries and the current skill, read at one instant."""
+        field = _names.skill_name(name)
+        try:
+            async with self._redis().pipeline(transaction=True) as pipe:
+                pipe.lrange(self._keys.skill_history(field), 0, -1)
+                pipe.hget(self._keys.skills, field)
+                raw_entries, record = await pipe.execute()
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        entries = [entry for entry in map(_json, raw_entries) if isinstance(entry, dict)]
+        current = None if record is None else _stored_skill(field, record)
+        if current is not None and _unrecorded(current, entries):
+            entries.append(
+                {
+                    "version": (int(entries[-1].get("version", 0)) if entries else 0) + 1,
+                    "created_at": current.updated_at,
+                    "source": current.source,
+                    "description": current.description,
+                    "author": current.author,
+                }
+            )
+        return entries, current
+
+    async def skill_history(self, name: str) -> list[SkillVersion]:
+        """Every recorded version and delete, oldest first, plus an unrecorded current."""
+        entries, _ = await self._history(name)
+        return [_skill_version(name, entry) for entry in entries]
+
+    async def get_skill_version(self, name: str, version: int) -> StoredSkill | None:
+        """One version's source and record, or None."""
+        entries, _ = await self._history(name)
+        for entry in entries:
+            if entry.get("version") == version and isinstance(entry.get("source"), str):
+                entry_version = _skill_version(name, entry)
+                return StoredSkill(
+                    name=name,
+                    source=entry["source"],
+                    description=entry_version.description,
+                    created_at=entry_version.created_at,
+                    updated_at=entry_version.created_at,
+                    author=entry_version.author,
+                    version=version,
+                )
+        return None
 
     async def load_search_index(self, name: str) -> bytes | None:
         """The search index STRING, or None."""
@@ -623,6 +746,7 @@ def _skill_record(skill: StoredSkill) -> str:
             "source": skill.source,
             "parameters": list(skill.parameters),
             "updated_at": skill.updated_at,
+            **({"author": skill.author} if skill.author else {}),
         }
     )
 
@@ -645,7 +769,29 @@ def _stored_skill(name: str, record: bytes | str) -> StoredSkill | None:
         description=(description.strip() or None) if isinstance(description, str) else None,
         created_at=str(value.get("created_at") or now),
         updated_at=str(value.get("updated_at") or now),
+        author=value.get("author") if isinstance(value.get("author"), str) else None,
+        version=value.get("version") if isinstance(value.get("version"), int) else None,
         parameters=tuple(p for p in parameters if isinstance(p, dict))
         if isinstance(parameters, list)
         else (),
+    )
+
+
+def _unrecorded(current: StoredSkill, entries: list[dict[str, Any]]) -> bool:
+    last = entries[-1] if entries else None
+    return last is None or bool(last.get("deleted")) or last.get("source") != current.source
+
+
+def _skill_version(name: str, entry: dict[str, Any]) -> SkillVersion:
+    source = entry.get("source")
+    description = entry.get("description")
+    author = entry.get("author")
+    return SkillVersion(
+        name=name,
+        version=int(entry.get("version", 0)),
+        created_at=str(entry.get("created_at") or ""),
+        sha256=source_hash(source) if isinstance(source, str) else None,
+        description=(description.strip() or None) if isinstance(description, str) else None,
+        author=author if isinstance(author, str) else None,
+        deleted=bool(entry.get("deleted", False)),
     )

@@ -4,6 +4,9 @@ Every key starts with ``<prefix>:``, so one Redis holds many tenants apart::
 
     P:skills:__skills__      HASH   field = skill name, value = JSON {name, description,
                                     source, parameters, created_at, updated_at}
+    P:skills:__history__:<name>  LIST   the skill's versions and deletes, oldest first: JSON
+                                    {version, created_at, source, description, author} or
+                                    {version, created_at, deleted: true}
     P:skills:__index__:<n>   STRING a skill search index (vectors of one embedder)
     P:skills:__version__     STRING a counter, INCR'd with every skill and tool definition
                                     write and delete: the storage's revision
@@ -64,6 +67,10 @@ class RedisKeys:
     def skills_version(self) -> str:
         """Counter bumped with every skill and tool definition write: caches compare it."""
         return f"{self.prefix}:skills:__version__"
+
+    def skill_history(self, name: str) -> str:
+        """LIST of a skill's versions and deletes, oldest first (JSON entries)."""
+        return f"{self.prefix}:skills:__history__:{_names.skill_name(name)}"
 
     def search_index(self, name: str) -> str:
         """STRING holding a skill search index (the vectors of one embedder)."""
