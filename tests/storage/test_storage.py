@@ -133,6 +133,35 @@ async def test_deleting_a_skill_says_whether_there_was_one(storage: Storage) -> 
     assert await storage.list_skills() == []
 
 
+async def test_names_differing_only_in_case_are_refused_across_writers(
+    backend: Backend,
+) -> None:
+    storage = backend.storage
+    await storage.open()
+    await storage.save_skill(StoredSkill(name="fetch_data", source=DOUBLE))
+    with pytest.raises(InvalidNameError, match="the skill 'fetch_data' exists"):
+        await storage.save_skill(StoredSkill(name="Fetch_Data", source=DOUBLE))
+    await storage.save_skill(StoredSkill(name="fetch_data", source=DOUBLE + "\n"))  # same name
+
+    # Another writer's skill is seen too, though this storage listed the names before.
+    other = (
+        FileStorage(backend.location)
+        if backend.kind == "file"
+        else RedisStorage(url=backend.location, prefix=PREFIX)
+    )
+    try:
+        await other.save_skill(StoredSkill(name="parse_csv", source=DOUBLE))
+    finally:
+        await other.close()
+    with pytest.raises(InvalidNameError, match="'parse_csv' exists"):
+        await storage.save_skill(StoredSkill(name="PARSE_CSV", source=DOUBLE))
+
+    assert [s.name for s in await storage.list_skills()] == ["fetch_data", "parse_csv"]
+    assert await storage.delete_skill("fetch_data")  # once it is gone, the name is free
+    await storage.save_skill(StoredSkill(name="Fetch_Data", source=DOUBLE))
+    assert [s.name for s in await storage.list_skills()] == ["Fetch_Data", "parse_csv"]
+
+
 async def test_a_listing_sees_writes_made_after_it(storage: Storage) -> None:
     await storage.save_skill(StoredSkill(name="one", source=DOUBLE))
     assert [s.name for s in await storage.list_skills()] == ["one"]

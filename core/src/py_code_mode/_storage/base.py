@@ -87,6 +87,15 @@ class SkillVersion:
         }
 
 
+def case_twin(name: str, twin: str) -> str:
+    """The error for a skill name that differs from an existing one only in case."""
+    return (
+        f"Invalid skill name {name!r}: the skill {twin!r} exists, and names may not differ "
+        f"only in case (a case-insensitive file system keeps one file for both); use "
+        f"{twin!r} to replace it, or another name"
+    )
+
+
 def source_hash(source: str) -> str:
     """The SHA-256 of a skill's source, as history records it."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()

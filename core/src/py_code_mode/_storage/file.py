@@ -46,6 +46,7 @@ from py_code_mode._storage.base import (
     SkillVersion,
     StoredSkill,
     artifact_not_found,
+    case_twin,
     source_hash,
     utc_now,
 )
@@ -118,6 +119,8 @@ class FileStorage:
                 f"FileStorage base_path {str(self._base)!r} is a file, not a directory"
             )
         self._skill_cache: dict[str, tuple[tuple[int, int], StoredSkill]] = {}
+        self._cased: tuple[int, dict[str, str]] | None = None
+        """skills/'s modification time, and its skills' names by their lower case."""
         self._revision_paths = tuple(
             str(path) for path in (self._revision_file, self.skills_dir, self.tools_dir)
         )
@@ -414,6 +417,7 @@ class FileStorage:
     def _save_skill(self, skill: StoredSkill) -> None:
         path = self._skill_path(skill.name)
         with self._lock("skills"):
+            self._refuse_case_twin(skill.name)
             self._keep_unrecorded(skill.name)
             meta_path = self._meta_path(skill.name)
             created = skill.created_at
@@ -434,6 +438,7 @@ class FileStorage:
             }
             atomic_write(meta_path, json.dumps(meta, indent=2).encode("utf-8"))
             atomic_write(path, skill.source.encode("utf-8"))
+            self._note_name(skill.name, present=True)
         self._bump_revision()
 
     async def delete_skill(self, name: str) -> bool:
@@ -449,10 +454,37 @@ class FileStorage:
                 self._record(name, None, None, None, utc_now())
             path.unlink(missing_ok=True)
             self._meta_path(name).unlink(missing_ok=True)
+            self._note_name(name, present=False)
         self._skill_cache.pop(name, None)
         if existed:
             self._bump_revision()
         return existed
+
+    def _skill_names(self) -> dict[str, str]:
+        """The skills' names by lower case, re-listed only when skills/ has changed."""
+        mtime = os.stat(self.skills_dir).st_mtime_ns if self.skills_dir.is_dir() else 0
+        if self._cased is None or self._cased[0] != mtime:
+            names = {
+                entry[:-3].lower(): entry[:-3]
+                for entry in (os.listdir(self.skills_dir) if mtime else ())
+                if entry.endswith(".py") and not entry.startswith("_")
+            }
+            self._cased = (mtime, names)
+        return self._cased[1]
+
+    def _refuse_case_twin(self, name: str) -> None:
+        twin = self._skill_names().get(name.lower())
+        if twin is not None and twin != name:
+            raise InvalidNameError(case_twin(name, twin))
+
+    def _note_name(self, name: str, *, present: bool) -> None:
+        """Keep the name listing current after a write of ours (skills/ has a new time)."""
+        names = self._skill_names() if self._cased is None else self._cased[1]
+        if present:
+            names[name.lower()] = name
+        else:
+            names.pop(name.lower(), None)
+        self._cased = (os.stat(self.skills_dir).st_mtime_ns, names)
 
     async def purge_skill(self, name: str) -> bool:
         """Remove a skill, its metadata and its whole history."""

@@ -38,6 +38,7 @@ from py_code_mode._storage.base import (
     SkillVersion,
     StoredSkill,
     artifact_not_found,
+    case_twin,
     seconds_until,
     source_hash,
     utc_now,
@@ -57,7 +58,7 @@ try:
     from redis.backoff import ExponentialWithJitterBackoff
     from redis.commands.core import AsyncScript
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import RedisError
+    from redis.exceptions import RedisError, ResponseError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
@@ -110,7 +111,9 @@ local function keep_unrecorded(history, old)
 end
 """
 
-# KEYS: the skills hash, the version counter, the skill's history. ARGV[2] is the record's
+# KEYS: the skills hash, the version counter, the skill's history, the names by lower case
+# (filled from the skills hash the first time). A name that differs from a skill's only in
+# case is refused with a CASE_TWIN error. ARGV[2] is the record's
 # JSON up to its last keys, "created_at":, whose value is kept from the stored record if
 # there is one, else ARGV[3]; the script adds "version". ARGV[4..7]: the version's time,
 # source, description and author ("" for none). One round trip, atomic: the record, its
@@ -118,6 +121,16 @@ end
 _SAVE_SKILL = (
     _KEEP_UNRECORDED
     + """
+if redis.call('EXISTS', KEYS[4]) == 0 then
+  for _, known in ipairs(redis.call('HKEYS', KEYS[1])) do
+    redis.call('HSET', KEYS[4], string.lower(known), known)
+  end
+end
+local twin = redis.call('HGET', KEYS[4], string.lower(ARGV[1]))
+if twin and twin ~= ARGV[1] then
+  return redis.error_reply('CASE_TWIN ' .. twin)
+end
+redis.call('HSET', KEYS[4], string.lower(ARGV[1]), ARGV[1])
 local created = ARGV[3]
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old then
@@ -145,6 +158,9 @@ if not old then return 0 end
 local n = keep_unrecorded(KEYS[3], old) + 1
 redis.call('RPUSH', KEYS[3], cjson.encode({version = n, created_at = ARGV[2], deleted = true}))
 redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HGET', KEYS[4], string.lower(ARGV[1])) == ARGV[1] then
+  redis.call('HDEL', KEYS[4], string.lower(ARGV[1]))
+end
 redis.call('INCR', KEYS[2])
 return 1
 """
@@ -152,6 +168,9 @@ return 1
 
 # KEYS as for saving; ARGV: the name. The record and the whole history go.
 _PURGE_SKILL = """
+if redis.call('HGET', KEYS[4], string.lower(ARGV[1])) == ARGV[1] then
+  redis.call('HDEL', KEYS[4], string.lower(ARGV[1]))
+end
 local gone = redis.call('HDEL', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[3])
 if gone > 0 then redis.call('INCR', KEYS[2]) end
 return gone
@@ -444,19 +463,28 @@ class RedisStorage:
         """Create or replace a skill and record the version, keeping the first creation time."""
         field = _names.skill_name(skill.name)
         head = _skill_record(skill)[:-1] + ',"created_at":'
-        keys = [self._keys.skills, self._keys.skills_version, self._keys.skill_history(field)]
+        keys = self._skill_keys(field)
         args = [field, head, skill.created_at, skill.updated_at, skill.source]
         args += [skill.description or "", skill.author or ""]
         client = self._redis()
         try:
             await self._scripts.save_skill(keys, args, client)
+        except ResponseError as exc:
+            if str(exc).startswith("CASE_TWIN "):
+                raise InvalidNameError(case_twin(field, str(exc).split(" ", 1)[1])) from None
+            raise self._failed(exc) from exc
         except RedisError as exc:
             raise self._failed(exc) from exc
+
+    def _skill_keys(self, field: str) -> list[str]:
+        """The keys the skill scripts touch, in their KEYS order."""
+        keys = self._keys
+        return [keys.skills, keys.skills_version, keys.skill_history(field), keys.skill_names]
 
     async def delete_skill(self, name: str) -> bool:
         """Delete a skill, recording the delete in its history; False if there was none."""
         field = _names.skill_name(name)
-        keys = [self._keys.skills, self._keys.skills_version, self._keys.skill_history(field)]
+        keys = self._skill_keys(field)
         try:
             gone = await self._scripts.delete_skill(keys, [field, utc_now()], self._redis())
         except RedisError as exc:
@@ -466,7 +494,7 @@ class RedisStorage:
     async def purge_skill(self, name: str) -> bool:
         """Remove a skill and its whole history."""
         field = _names.skill_name(name)
-        keys = [self._keys.skills, self._keys.skills_version, self._keys.skill_history(field)]
+        keys = self._skill_keys(field)
         try:
             gone = await self._scripts.purge_skill(keys, [field], self._redis())
         except RedisError as exc:

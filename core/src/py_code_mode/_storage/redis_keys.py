@@ -7,6 +7,7 @@ Every key starts with ``<prefix>:``, so one Redis holds many tenants apart::
     P:skills:__history__:<name>  LIST   the skill's versions and deletes, oldest first: JSON
                                     {version, created_at, source, description, author} or
                                     {version, created_at, deleted: true}
+    P:skills:__names__       HASH   field = a skill name in lower case, value = the name
     P:skills:__index__:<n>   STRING a skill search index (vectors of one embedder)
     P:skills:__version__     STRING a counter, INCR'd with every skill and tool definition
                                     write and delete: the storage's revision
@@ -67,6 +68,11 @@ class RedisKeys:
     def skills_version(self) -> str:
         """Counter bumped with every skill and tool definition write: caches compare it."""
         return f"{self.prefix}:skills:__version__"
+
+    @property
+    def skill_names(self) -> str:
+        """HASH of skill names by their lower case: no two may differ only in case."""
+        return f"{self.prefix}:skills:__names__"
 
     def skill_history(self, name: str) -> str:
         """LIST of a skill's versions and deletes, oldest first (JSON entries)."""
