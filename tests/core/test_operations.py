@@ -169,16 +169,24 @@ def test_the_agent_tools_are_the_agent_operations_of_the_table() -> None:
     assert TOOL_NAMES == ("run_code", *(op.facade for op in operations() if op.agent))
 
 
-async def test_an_agent_tool_offers_the_operations_model_with_what_agents_must_give(
+async def test_an_agent_tool_offers_the_operations_model_and_defaults_the_description(
     session: Session,
 ) -> None:
     toolkit = Toolkit(session)
     create = toolkit.get("create_skill")
     assert create.description.startswith(Operations.create_skill.description)
-    assert set(create.json_schema()["required"]) == {"name", "source", "description"}
-    assert "description" not in Operations.create_skill.args_model.model_json_schema().get(
-        "required", []
+    # The description comes from the docstring when none is given, for agents as in code.
+    assert set(create.json_schema()["required"]) == {"name", "source"}
+    assert set(create.json_schema()["properties"]) == {"name", "source", "description", "author"}
+    result = await toolkit.call(
+        "create_skill",
+        {
+            "name": "double",
+            "source": '"""Double a number."""\ndef run(n: int) -> int:\n    return 2 * n\n',
+        },
     )
+    assert not result.is_error, result.text
+    assert (await session.get_skill("double") or {})["description"] == "Double a number."
 
 
 async def test_namespace_reprs_list_their_methods(session: Session) -> None:

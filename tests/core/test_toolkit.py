@@ -35,7 +35,7 @@ async def test_the_catalogue_offers_exactly_the_documented_names(toolkit: Toolki
     assert schemas["run_code"]["required"] == ["code"]
     assert set(schemas["run_code"]["properties"]) == {"code", "timeout"}
     assert set(schemas["search_skills"]["properties"]) == {"query", "limit"}
-    assert set(schemas["create_skill"]["required"]) == {"name", "source", "description"}
+    assert set(schemas["create_skill"]["required"]) == {"name", "source"}
     assert set(schemas["add_dep"]["properties"]) == {"package"}
     assert all(schema["additionalProperties"] is False for schema in schemas.values())
 

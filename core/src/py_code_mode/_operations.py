@@ -109,8 +109,6 @@ class Operation(Generic[S, P, R]):
         code: Offer it as a method of the namespace in agent code. Operations the runtime
             uses itself (running a tool, fetching a skill's source) are not.
         agent: Offer it as an agent tool named like the facade method.
-        agent_requires: Arguments that are optional in code but that an agent tool asks
-            for all the same (a model should describe the skill it saves).
         agent_if_none: For an agent tool, the error to report when the result is None,
             formatted with the arguments (a model reads "no skill named 'x'" better than
             ``null``).
@@ -129,7 +127,6 @@ class Operation(Generic[S, P, R]):
     read_only: bool
     code: bool = True
     agent: bool = False
-    agent_requires: tuple[str, ...] = ()
     agent_if_none: str | None = None
     needs: Grant | None = None
     agent_text: Callable[[Any], str] | None = None
@@ -188,18 +185,16 @@ class Operation(Generic[S, P, R]):
     @functools.cached_property
     def args_model(self) -> type[BaseModel]:
         """The pydantic model of the arguments: what every request is validated with."""
-        return self._model("Args", ())
+        return self._model("Args")
 
     @functools.cached_property
     def agent_model(self) -> type[BaseModel]:
         """The model an agent tool offers.
 
-        `args_model` with `agent_requires` required, plus `offset` and `limit` when the
-        agent tool pages its result (`agent_page`).
+        `args_model`, plus `offset` and `limit` when the agent tool pages its result
+        (`agent_page`).
         """
         model = self.args_model
-        if self.agent_requires:
-            model = self._model("AgentArgs", self.agent_requires)
         if not self.agent_page:
             return model
         paged: type[BaseModel] = create_model(
@@ -210,10 +205,10 @@ class Operation(Generic[S, P, R]):
         )
         return paged
 
-    def _model(self, suffix: str, required: tuple[str, ...]) -> type[BaseModel]:
+    def _model(self, suffix: str) -> type[BaseModel]:
         fields: dict[str, Any] = {}
         for parameter in self.signature.parameters.values():
-            absent = parameter.default is inspect.Parameter.empty or parameter.name in required
+            absent = parameter.default is inspect.Parameter.empty
             fields[parameter.name] = (parameter.annotation, ... if absent else parameter.default)
         title = "".join(part.title() for part in (*self.verb.split("."), suffix))
         model: type[BaseModel] = create_model(title, __config__=_ARGS_CONFIG, **fields)
@@ -422,7 +417,6 @@ class Operations:
         "name. Returns the saved skill's summary.",
         read_only=False,
         agent=True,
-        agent_requires=("description",),
     )
     delete_skill = Operation(
         "skills.delete",

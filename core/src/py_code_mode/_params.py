@@ -67,7 +67,11 @@ SkillSource = Annotated[
     ),
 ]
 Description = Annotated[
-    str | None, Field(description="One line saying what it is, does or returns.")
+    str | None,
+    Field(
+        description="One line saying what it is, does or returns; by default the source's "
+        "docstring."
+    ),
 ]
 Version = Annotated[
     int, Field(ge=1, description="A version number from the skill's history, e.g. 2.")
