@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from py_code_mode import (
 )
 from py_code_mode._execution.base import Executor
 
-from tests._support import build_wheel, missing
+from tests._support import build_wheel, missing, serve_http
 
 EXECUTOR_KINDS = ("subprocess", "inprocess", "sandbox")
 
@@ -90,15 +89,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def github_api() -> Iterator[str]:
     """A stand-in for api.github.com on loopback: GET /repos/{owner}/{repo} -> JSON."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(_Handler) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

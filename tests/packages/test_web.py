@@ -23,7 +23,7 @@ from py_code_mode._storage.file import FileStorage
 from py_code_mode._tools import ToolRegistry
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
 
-from tests._support import require_binary
+from tests._support import require_binary, serve_http
 from tests.conftest import make_executor
 
 pytestmark = pytest.mark.anyio
@@ -259,15 +259,8 @@ class _Pages(BaseHTTPRequestHandler):
 def pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(_Pages) as url:
+        yield url
 
 
 @pytest.fixture

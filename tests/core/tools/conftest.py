@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 import yaml
 from py_code_mode._tools import ToolRegistry
 
-from tests._support import require_binary
+from tests._support import require_binary, serve_http
 
 # Prints its arguments as a JSON list: shows exactly which argv a call rendered.
 ARGV_SCRIPT = "import json, sys; print(json.dumps(sys.argv[1:]))"
@@ -106,12 +105,5 @@ def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Base URL of a loopback HTTP server; proxies are cleared so curl talks to it directly."""
     for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(_Handler) as url:
+        yield url
