@@ -18,12 +18,16 @@ pytestmark = pytest.mark.anyio
 
 # Swallows every interrupt for a few seconds: long past any timeout and grace here, and
 # then it ends, so an abandoned in-process thread does not spin on for the whole suite.
+# The deadline check is inside the `try` too: an interrupt that landed on it, outside the
+# handler, would end the code normally (it did once, on a loaded CI machine).
 SWALLOWS_INTERRUPTS = """
 import time
 end = time.monotonic() + 3
-while time.monotonic() < end:
+while True:
     try:
-        time.sleep(0.01)
+        while time.monotonic() < end:
+            time.sleep(0.01)
+        break
     except KeyboardInterrupt:
         pass
 """
