@@ -8,6 +8,7 @@ import pytest
 from py_code_mode import (
     FileStorage,
     InvalidRequirementError,
+    InvalidSkillError,
     Session,
 )
 from py_code_mode._deps import Installer
@@ -92,3 +93,42 @@ async def test_removing_a_package_uninstalls_it(tmp_path: Path, wheelhouse: Path
     async with _session(tmp_path, wheelhouse, "subprocess") as fresh:
         gone = await fresh.run("import tinypkg")
         assert "ModuleNotFoundError" in (gone.error or "")
+
+
+NEEDS_TINYPKG = (
+    '"""Read tinypkg\'s value."""\n'
+    "__requires__ = ['tinypkg>=1']\n"
+    "import tinypkg\n\n\n"
+    "def run() -> int:\n"
+    "    return tinypkg.VALUE\n"
+)
+
+
+# Not in-process: that worker is this test process, where earlier tests' packages stay
+# importable, so "missing" cannot be arranged there.
+@pytest.mark.parametrize("kind", ["subprocess", "sandbox"])
+async def test_a_skill_that_declares_a_missing_package_says_which_deps_add_fixes_it(
+    tmp_path: Path, wheelhouse: Path, kind: str
+) -> None:
+    async with _session(tmp_path, wheelhouse, kind) as session:
+        summary = await session.create_skill(name="tiny_value", source=NEEDS_TINYPKG)
+        assert summary["requires"] == ["tinypkg>=1"]
+        first = await session.run("skills.tiny_value()")
+        assert first.error is not None and "ModuleNotFoundError" in first.error
+        assert "needs tinypkg>=1" in first.error and "deps.add('tinypkg>=1')" in first.error
+        fixed = await session.run("deps.add('tinypkg>=1')\nskills.tiny_value()")
+        assert fixed.error is None and fixed.value == 2
+
+
+@pytest.mark.parametrize(
+    ("requires", "said"),
+    [("'pandas'", "must be a list"), ("['-e .']", "in __requires__"), ("[1]", "must be a list")],
+)
+async def test_a_malformed_requires_is_refused_at_save(
+    tmp_path: Path, wheelhouse: Path, requires: str, said: str
+) -> None:
+    async with _session(tmp_path, wheelhouse, "inprocess") as session:
+        source = f"__requires__ = {requires}\n\ndef run() -> None:\n    pass\n"
+        with pytest.raises(InvalidSkillError, match=said):
+            await session.create_skill(name="odd", source=source)
+        assert await session.list_skills() == []

@@ -404,7 +404,9 @@ class Skills(_Namespace):
             module_globals = {"__name__": f"skill_{name}", "__builtins__": __builtins__}
             module_globals.update(self._scope())
             module_globals[AWAIT_HELPER] = _await_call
-            code = compile(parse_module(source, filename), filename, "exec", dont_inherit=True)
+            tree = parse_module(source, filename)
+            _check_requires(name, tree)
+            code = compile(tree, filename, "exec", dont_inherit=True)
             exec(code, module_globals)  # noqa: S102 - skills are code; running them is the job
             defined = module_globals.get("run")
             if not callable(defined):
@@ -416,6 +418,44 @@ class Skills(_Namespace):
         if name.startswith("_"):
             raise AttributeError(name)
         return SkillInvoker(self, name)
+
+
+def _check_requires(name: str, tree: Any) -> None:
+    """Raise ModuleNotFoundError, naming the deps.add that fixes it, for a missing package.
+
+    The host checked the requirement strings when the skill was saved; here only the
+    distribution names matter: is each installed where this worker imports from? Only a
+    skill that declares ``__requires__`` pays for importing importlib.metadata.
+    """
+    declared: list[str] = []
+    for node in tree.body:
+        if type(node).__name__ != "Assign":
+            continue
+        if any(getattr(target, "id", None) == "__requires__" for target in node.targets):
+            declared = [getattr(item, "value", "") for item in getattr(node.value, "elts", ())]
+    if not declared:
+        return
+    import importlib.metadata
+
+    missing, names = [], []
+    for requirement in declared:
+        text = str(requirement)
+        end = 0
+        while end < len(text) and (text[end].isalnum() or text[end] in "._-"):
+            end += 1
+        try:
+            importlib.metadata.distribution(text[:end])
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(text)
+            names.append(text[:end])
+    if missing:
+        fix = "; ".join(f"deps.add({requirement!r})" for requirement in missing)
+        error = ModuleNotFoundError(
+            f"Skill {name!r} needs {', '.join(missing)}, which this session has not "
+            f"installed: {fix} installs it"
+        )
+        error.name = names[0]
+        raise error
 
 
 class Artifacts(_Namespace):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from py_code_mode import _names
-from py_code_mode.errors import InvalidSkillError
+from py_code_mode._deps.requirements import parse_requirement
+from py_code_mode.errors import InvalidRequirementError, InvalidSkillError
 
 MAX_SOURCE_BYTES = 256_000
 INJECTED_NAMES = frozenset({"tools", "skills", "artifacts", "deps"})
@@ -61,6 +62,8 @@ class Skill:
     parameters: tuple[Parameter, ...]
     signature: str
     is_async: bool
+    requires: tuple[str, ...] = ()
+    """Packages it declares with a module-level ``__requires__ = ["pandas>=2"]``."""
     package: str | None = None
     """The capability package it comes from, if any: such a skill is read-only."""
 
@@ -100,6 +103,7 @@ class Skill:
             explicit or _first_line(ast.get_docstring(tree)) or _first_line(ast.get_docstring(run))
         )
         parameters = _parameters(run)
+        requires = _requires(name, tree)
         return cls(
             name=name,
             source=source,
@@ -107,6 +111,7 @@ class Skill:
             parameters=parameters,
             signature=_signature(run, parameters),
             is_async=isinstance(run, ast.AsyncFunctionDef),
+            requires=requires,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -117,6 +122,8 @@ class Skill:
             "params": {p.name: p.type for p in self.parameters},
             "signature": self.signature,
         }
+        if self.requires:
+            summary["requires"] = list(self.requires)
         if self.package is not None:
             summary["package"] = self.package
         return summary
@@ -128,6 +135,33 @@ class Skill:
             "parameters": [p.to_dict() for p in self.parameters],
             "source": self.source,
         }
+
+
+def _requires(name: str, tree: ast.Module) -> tuple[str, ...]:
+    """The requirements of a module-level ``__requires__ = [...]`` of string literals."""
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if not any(isinstance(t, ast.Name) and t.id == "__requires__" for t in targets):
+            continue
+        assert isinstance(node, ast.Assign)
+        value = node.value
+        items = value.elts if isinstance(value, ast.List | ast.Tuple) else None
+        if items is None or not all(
+            isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items
+        ):
+            raise InvalidSkillError(
+                f"Skill {name!r}: __requires__ must be a list of requirement strings, e.g. "
+                "__requires__ = ['pandas>=2', 'httpx']"
+            )
+        found = []
+        for item in items:
+            assert isinstance(item, ast.Constant)
+            try:
+                found.append(str(parse_requirement(item.value)))
+            except InvalidRequirementError as exc:
+                raise InvalidSkillError(f"Skill {name!r}: in __requires__, {exc}") from None
+        return tuple(found)
+    return ()
 
 
 def _find_run(name: str, tree: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef:
