@@ -75,6 +75,18 @@ class SkillVersion:
     deleted: bool = False
     """This entry records that the skill was deleted (it has no source)."""
 
+    def with_source(self, source: str) -> StoredSkill:
+        """This version as a skill record, given its source (storages keep it apart)."""
+        return StoredSkill(
+            name=self.name,
+            source=source,
+            description=self.description,
+            created_at=self.created_at,
+            updated_at=self.created_at,
+            author=self.author,
+            version=self.version,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The plain-data form `skills.history` returns."""
         return {

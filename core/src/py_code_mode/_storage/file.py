@@ -535,15 +535,7 @@ class FileStorage:
                 if current is None:
                     return None
                 source = current.source
-            return StoredSkill(
-                name=name,
-                source=source,
-                description=entry.description,
-                created_at=entry.created_at,
-                updated_at=entry.created_at,
-                author=entry.author,
-                version=version,
-            )
+            return entry.with_source(source)
         return None
 
     def _versions(self, name: str) -> list[SkillVersion]:

@@ -535,16 +535,7 @@ class RedisStorage:
         entries, _ = await self._history(name)
         for entry in entries:
             if entry.get("version") == version and isinstance(entry.get("source"), str):
-                entry_version = _skill_version(name, entry)
-                return StoredSkill(
-                    name=name,
-                    source=entry["source"],
-                    description=entry_version.description,
-                    created_at=entry_version.created_at,
-                    updated_at=entry_version.created_at,
-                    author=entry_version.author,
-                    version=version,
-                )
+                return _skill_version(name, entry).with_source(entry["source"])
         return None
 
     async def load_search_index(self, name: str) -> bytes | None:
