@@ -39,7 +39,7 @@ SQUARES = (
 )
 READ_ONLY = (
     "list_tools", "search_tools", "list_skills", "search_skills", "get_skill",
-    "list_artifacts", "list_deps",
+    "skill_history", "list_artifacts", "list_deps",
 )  # fmt: skip
 
 
@@ -388,7 +388,7 @@ async def test_each_tool_is_a_catalogue_entry(tmp_path: Path) -> None:
         assert set(tool.schema.get("parameters", {})["properties"]) == set(
             entry.json_schema()["properties"]
         )
-    run_code, create_skill = tools[0], tools[6]
+    run_code, create_skill = tools[0], tools[TOOL_NAMES.index("create_skill")]
     args = {"name": "squares", "source": SQUARES, "description": "Squares of 0..n-1."}
     await create_skill.run_json(args, CancellationToken())
     assert "squares(n: int)" in run_code.schema.get("description", "")

@@ -291,7 +291,7 @@ async def test_options_choose_the_subset(workspace: Path) -> None:
     names = [tool.name for tool in read_only.get_tools()]
     assert names == [
         "list_tools", "search_tools", "list_skills", "search_skills", "get_skill",
-        "list_artifacts", "list_deps",
+        "skill_history", "list_artifacts", "list_deps",
     ]  # fmt: skip
     assert session.loop is None  # nothing to refresh, so the session was not started
     only = CodeModeToolkit(session=session, options=ToolkitOptions(include=["run_code"]))

@@ -56,7 +56,7 @@ DOUBLE = 'def run(a: int) -> int:\n    """Double a number."""\n    return 2 * a\
 CAT_TOOL = "name: cat\ndescription: Echo the input\ncommand: cat\nrecipes:\n  read: {}\n"
 READ_ONLY = (
     "list_tools", "search_tools", "list_skills", "search_skills", "get_skill",
-    "list_artifacts", "list_deps",
+    "skill_history", "list_artifacts", "list_deps",
 )  # fmt: skip
 
 

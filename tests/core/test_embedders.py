@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from py_code_mode import InProcessExecutor, Session
 from py_code_mode._skills.embedders import (
+    FastEmbedEmbedder,
     LangChainEmbedder,
     LlamaIndexEmbedder,
     Model2VecEmbedder,
+    SentenceTransformerEmbedder,
     StaticModelEmbedder,
     choose_embedder,
     default_embedder,
@@ -131,3 +133,24 @@ async def test_a_session_searches_with_the_embedder_it_is_given(
     assert found.value == ["c_to_f"], found.error
     stored = list((tmp_path / ".py-code-mode" / "search").glob("vectors-*.bin"))
     assert len(stored) == 1
+
+
+@pytest.mark.parametrize(
+    ("adapter", "module", "install"),
+    [
+        (FastEmbedEmbedder, "fastembed", "pip install fastembed"),
+        (SentenceTransformerEmbedder, "sentence_transformers", "pip install sentence-transformers"),
+    ],
+)
+def test_the_adapters_for_heavier_libraries_say_how_to_install_them(
+    adapter: Any, module: str, install: str
+) -> None:
+    # fastembed and sentence-transformers fetch their models from the network (and the
+    # latter needs torch), so the suite cannot load one; it checks what a user meets
+    # without them, and that an object of the wrong kind is refused by name.
+    with pytest.raises(TypeError, match="got object"):
+        adapter(object())
+    if importlib.util.find_spec(module) is not None:
+        pytest.skip(f"{module} is installed here; loading a named model needs the network")
+    with pytest.raises(ImportError, match=install):
+        adapter("BAAI/bge-small-en-v1.5")

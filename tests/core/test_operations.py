@@ -98,7 +98,8 @@ async def test_help_in_agent_code_shows_the_signature_and_the_description(
     assert result.error is None
     assert (
         "create(name: str, source: str, description: str | None = None, author: str | None "
-        "= None) -> dict[str, Any]" in " ".join(result.stdout.split())
+        "= None, examples: list[dict[str, Any]] | None = None, tests: str | None = None, "
+        "requires: list[str] | None = None) -> dict[str, Any]" in " ".join(result.stdout.split())
     )
     assert Operations.create_skill.description[:40] in result.stdout
 
@@ -177,7 +178,15 @@ async def test_an_agent_tool_offers_the_operations_model_and_defaults_the_descri
     assert create.description.startswith(Operations.create_skill.description)
     # The description comes from the docstring when none is given, for agents as in code.
     assert set(create.json_schema()["required"]) == {"name", "source"}
-    assert set(create.json_schema()["properties"]) == {"name", "source", "description", "author"}
+    assert set(create.json_schema()["properties"]) == {
+        "name",
+        "source",
+        "description",
+        "author",
+        "examples",
+        "tests",
+        "requires",
+    }
     result = await toolkit.call(
         "create_skill",
         {

@@ -29,7 +29,8 @@ async def test_the_catalogue_offers_exactly_the_documented_names(toolkit: Toolki
     assert [tool.name for tool in await toolkit.list()] == list(TOOL_NAMES)
     assert TOOL_NAMES == (
         "run_code", "list_tools", "search_tools", "list_skills", "search_skills", "get_skill",
-        "create_skill", "delete_skill", "list_artifacts", "list_deps", "add_dep", "remove_dep",
+        "skill_history", "rollback_skill", "create_skill", "delete_skill", "list_artifacts",
+        "list_deps", "add_dep", "remove_dep",
     )  # fmt: skip
     schemas = {tool.name: tool.json_schema() for tool in toolkit.tools}
     assert schemas["run_code"]["required"] == ["code"]
@@ -45,7 +46,7 @@ async def test_options_choose_the_subset(tmp_path: Path) -> None:
     read_only = Toolkit(session, ToolkitOptions.read_only())
     assert [t.name for t in read_only.tools] == [
         "list_tools", "search_tools", "list_skills", "search_skills", "get_skill",
-        "list_artifacts", "list_deps",
+        "skill_history", "list_artifacts", "list_deps",
     ]  # fmt: skip
     assert all(t.read_only for t in read_only.tools)
     no_writes = Toolkit(session, ToolkitOptions(skill_writes=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio
@@ -160,3 +161,37 @@ async def test_agent_code_reads_history_and_rolls_back(tmp_path: Path) -> None:
             await session.get_skill(name="pick", version=0)
         failed = await session.run("skills.history('nothere')")
         assert failed.error is not None and "SkillNotFoundError" in failed.error
+
+
+async def test_a_versions_verification_and_input_schema_are_stored_with_it(
+    library: SkillLibrary, storage: Storage
+) -> None:
+    # The library stores what the worker verified (it runs no code itself): the examples,
+    # the tests and when, with the version they belong to, on every storage.
+    examples: list[dict[str, Any]] = [{"args": {"n": 2}, "expect": [2, {"a": None}]}, {"args": {}}]
+    tests = "def test_it():\n    assert run(1)\n"
+    verified = "def run(n: int = 1) -> list:\n    return [n, {'a': None}]\n"
+    await library.create("pick", verified, examples=examples, tests=tests)
+    await library.create("pick", source(2))
+
+    first = await library.get("pick", version=1)
+    assert first is not None
+    assert first["verification"]["examples"] == examples
+    assert first["verification"]["tests"] == tests
+    assert first["verification"]["test_count"] == 1
+    current = await library.get("pick")
+    assert current is not None and "verification" not in current
+    history = await library.history("pick")
+    assert history[0]["verified"]["examples"] == 2
+    assert history[1]["verified"] is None
+
+    await library.rollback("pick", 1)
+    stored = await storage.get_skill("pick")
+    assert stored is not None and stored.verification is not None
+    assert stored.verification["examples"] == examples
+    assert stored.input_schema == {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "default": 1}},
+        "required": [],
+        "additionalProperties": False,
+    }

@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from py_code_mode._session import Session
     from py_code_mode._skills.embedders import (
         Embedder,
+        FastEmbedEmbedder,
         LangChainEmbedder,
         LlamaIndexEmbedder,
         Model2VecEmbedder,
+        SentenceTransformerEmbedder,
         StaticModelEmbedder,
     )
     from py_code_mode._storage.base import ArtifactInfo, Storage, StoredSkill
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
         SandboxUnavailableError,
         SessionClosedError,
         SkillNotFoundError,
+        SkillVerificationError,
         StorageError,
         ToolArgumentError,
         ToolCallLimitError,
@@ -76,6 +79,7 @@ _LOCATIONS = {
     "FunctionTools": "py_code_mode._tools.python",
     "HostFunction": "py_code_mode._tools.python",
     "InProcessExecutor": "py_code_mode._execution.inprocess",
+    "FastEmbedEmbedder": "py_code_mode._skills.embedders",
     "LangChainEmbedder": "py_code_mode._skills.embedders",
     "LlamaIndexEmbedder": "py_code_mode._skills.embedders",
     "Installer": "py_code_mode._deps.installer",
@@ -85,6 +89,7 @@ _LOCATIONS = {
     "OutputCallback": "py_code_mode._execution.base",
     "RedisStorage": "py_code_mode._storage.redis",  # needs the [redis] extra
     "SandboxExecutor": "py_code_mode._execution.sandbox",
+    "SentenceTransformerEmbedder": "py_code_mode._skills.embedders",
     "Session": "py_code_mode._session",
     "StaticModelEmbedder": "py_code_mode._skills.embedders",
     "Storage": "py_code_mode._storage.base",
@@ -108,6 +113,7 @@ __all__ = [
     "DepsInstallError",
     "Embedder",
     "ExecutionResult",
+    "FastEmbedEmbedder",
     "FileStorage",
     "FunctionTools",
     "HostFunction",
@@ -130,9 +136,11 @@ __all__ = [
     "RuntimeDepsDisabledError",
     "SandboxExecutor",
     "SandboxUnavailableError",
+    "SentenceTransformerEmbedder",
     "Session",
     "SessionClosedError",
     "SkillNotFoundError",
+    "SkillVerificationError",
     "StaticModelEmbedder",
     "Storage",
     "StorageError",

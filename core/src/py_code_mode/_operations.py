@@ -118,6 +118,10 @@ class Operation(Generic[S, P, R]):
         agent_page: The agent tool pages the result list: it takes `offset` and `limit`
             (default `AGENT_PAGE`) besides the operation's own arguments, and says how
             many there are and how to get the next page.
+        in_worker: Given the validated arguments, whether part of the work is code that
+            must run in the worker (a skill's examples): the facade and agent tools then
+            perform the call as agent code, through the worker's own proxy, so there is one
+            place that does it.
     """
 
     verb: str
@@ -131,6 +135,7 @@ class Operation(Generic[S, P, R]):
     needs: Grant | None = None
     agent_text: Callable[[Any], str] | None = None
     agent_page: bool = False
+    in_worker: Callable[[Mapping[str, Any]], bool] | None = None
     facade: str = field(init=False, default="")
     """The facade method's (and agent tool's) name: the attribute name in the table."""
 
@@ -356,8 +361,9 @@ class Operations:
         "skills.list",
         SkillLibrary.list,
         description="List saved skills (reusable workflows) with name, description and "
-        "parameters. Invoke one in code: skills.<name>(**kwargs) or "
-        "skills.invoke('name', **kwargs).",
+        "parameters, and usage stats for those used; sort='calls' (or failures, last_used, "
+        "mean_seconds, success_rate) puts the most first. Invoke one in code: "
+        "skills.<name>(**kwargs) or skills.invoke('name', **kwargs).",
         read_only=True,
         agent=True,
     )
@@ -383,9 +389,10 @@ class Operations:
         "skills.history",
         SkillLibrary.history,
         description="Every saved version of a skill, oldest first: version number, time, "
-        "SHA-256, description, author; a delete is an entry too. Deleted skills keep their "
-        "history until purged.",
+        "SHA-256, description, author, and the examples and tests it passed; a delete is an "
+        "entry too. Deleted skills keep their history until purged.",
         read_only=True,
+        agent=True,
     )
     rollback_skill = Operation(
         "skills.rollback",
@@ -393,6 +400,7 @@ class Operations:
         description="Make an earlier version of a skill current again (as a new version); "
         "this also brings back a deleted skill. Returns the skill's summary.",
         read_only=False,
+        agent=True,
     )
     purge_skill = Operation(
         "skills.purge",
@@ -400,6 +408,14 @@ class Operations:
         description="Remove a skill and its whole history for good. Returns true if there "
         "was either.",
         read_only=False,
+    )
+    _record_skill_uses = Operation(
+        "skills.record_uses",
+        SkillLibrary.record_uses,
+        description="Count the skill invocations of a run (the worker reports them at its "
+        "end, without waiting for an answer).",
+        read_only=False,
+        code=False,
     )
     _skill_source = Operation(
         "skills.source",
@@ -414,9 +430,11 @@ class Operations:
         description="Save working code as a skill so later tasks can reuse it. The source "
         "must define `def run(...)` or `async def run(...)`; tools, skills and artifacts are "
         "in scope inside it, so skills can build on each other. Replaces a skill of the same "
-        "name. Returns the saved skill's summary.",
+        "name. Returns the saved skill's summary. With examples or tests, they run first "
+        "and the skill is saved only if all pass.",
         read_only=False,
         agent=True,
+        in_worker=lambda arguments: bool(arguments.get("examples") or arguments.get("tests")),
     )
     delete_skill = Operation(
         "skills.delete",

@@ -10,6 +10,7 @@ return plain data and raise typed errors (`py_code_mode.errors`) for rejected in
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import logging
 import os
@@ -48,7 +49,13 @@ from py_code_mode._storage.layered import LayeredStorage
 from py_code_mode._tools.python import PythonTools, python_tools
 from py_code_mode._tools.registry import ToolRegistry
 from py_code_mode._tools.service import ToolService
-from py_code_mode.errors import InputError, SessionClosedError, UsageError
+from py_code_mode.errors import (
+    CodeModeError,
+    InputError,
+    SessionClosedError,
+    UsageError,
+    error_class,
+)
 
 __all__ = ["Session"]
 
@@ -59,6 +66,10 @@ _WARNED_TOOLS = 10
 
 DEFAULT_MAX_TOOL_CALLS = 1000
 """Tool calls one run may make unless the session says otherwise."""
+
+VERIFICATION_TIMEOUT = 60.0
+"""Seconds a facade call may spend in the worker (a skill's examples and tests) when the
+session has no default timeout."""
 
 _STORAGE_METHODS = (
     "open",
@@ -421,7 +432,30 @@ class Session(AsyncOperations):
         self, operation: Operation[Any, Any, Any], arguments: Mapping[str, Any]
     ) -> Any:
         """Perform an operation whose arguments a model already checked (agent tools)."""
-        return await (await self._ready()).perform(operation, arguments)
+        host = await self._ready()
+        if operation.in_worker is not None and operation.in_worker(arguments):
+            return await self._perform_in_worker(operation, arguments)
+        return await host.perform(operation, arguments)
+
+    async def _perform_in_worker(
+        self, operation: Operation[Any, Any, Any], arguments: Mapping[str, Any]
+    ) -> Any:
+        """Perform an operation as agent code: the worker's proxy does its part, then asks.
+
+        The run's timeout is the session's, or `VERIFICATION_TIMEOUT`: a skill's example
+        that never returns must not hang the caller.
+        """
+        if not is_exact(dict(arguments)):
+            raise InputError(
+                f"{operation.facade}(): the arguments must be JSON values (str, int, float, "
+                "bool, None, bytes, lists, dicts) to reach the worker"
+            )
+        code = f"{operation.verb}(**{dict(arguments)!r})"
+        timeout = self._default_timeout or VERIFICATION_TIMEOUT
+        result = await self.run(code, timeout=timeout)
+        if result.is_ok:
+            return result.value
+        raise _raised_in_worker(operation, result, timeout)
 
     async def invoke_skill(self, name: str, /, **kwargs: Any) -> ExecutionResult:
         """Run a skill in the worker, like `skills.invoke(name, **kwargs)` in agent code.
@@ -436,3 +470,26 @@ class Session(AsyncOperations):
                 "(str, int, float, bool, None, bytes, lists, dicts)"
             )
         return await self.run(f"skills.invoke({name!r}, **{kwargs!r})")
+
+
+def _raised_in_worker(
+    operation: Operation[Any, Any, Any], result: ExecutionResult, timeout: float
+) -> Exception:
+    """The error a call performed in the worker ended with, as its own class where known."""
+    text = (result.error or "").strip()
+    last = text.splitlines()[-1] if text else ""
+    kind, _, message = last.partition(": ")
+    if kind.rsplit(".", 1)[-1] != result.error_type:
+        message = last
+    if result.timed_out:
+        return TimeoutError(
+            f"{operation.facade}() timeout: the worker's part (a skill's examples or tests) "
+            f"did not finish within {timeout:g} s, so nothing was saved"
+        )
+    ours = error_class(result.error_type or "")
+    if ours is not None:
+        return ours(message)
+    builtin = getattr(builtins, result.error_type or "", None)
+    if isinstance(builtin, type) and issubclass(builtin, Exception):
+        return builtin(message)
+    return CodeModeError(f"{operation.facade}() failed in the worker: {last or text}")

@@ -8,6 +8,7 @@ Errors are sorted by who has to act on them::
     ├── InputError (ValueError)        input from agent code was rejected; nothing was written
     │   ├── InvalidNameError           a skill, artifact or tool name is not allowed
     │   ├── InvalidSkillError          skill source does not parse or has no `run`
+    │   │   └── SkillVerificationError its examples or tests failed; it was not saved
     │   ├── ToolArgumentError          tool arguments do not match the tool's schema
     │   ├── InvalidRequirementError    a deps spec is not an allowed PEP 508 requirement
     │   ├── RuntimeDepsDisabledError   deps.add/remove while runtime deps are off
@@ -51,6 +52,7 @@ __all__ = [
     "SandboxUnavailableError",
     "SessionClosedError",
     "SkillNotFoundError",
+    "SkillVerificationError",
     "StorageError",
     "ToolArgumentError",
     "ToolCallLimitError",
@@ -84,6 +86,14 @@ class InvalidNameError(InputError):
 
 class InvalidSkillError(InputError):
     """Skill source that cannot become a skill (syntax error, no top-level `run`)."""
+
+
+class SkillVerificationError(InvalidSkillError):
+    """A skill's examples or tests failed in the worker, so it was not saved.
+
+    The version that was current before stays current; the message says which example or
+    test failed and how.
+    """
 
 
 class ToolArgumentError(InputError):

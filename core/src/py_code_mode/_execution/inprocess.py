@@ -106,6 +106,10 @@ class DirectChannel:
         """An awaitable of the host's answer, on the agent thread's own loop."""
         return asyncio.wrap_future(self._submit(verb, args))
 
+    def notify(self, verb: str, args: dict[str, Any]) -> None:
+        """Hand a request to the host's loop and go on; its answer is not awaited."""
+        self._submit(verb, args)
+
 
 class _Job:
     """One run handed to the agent thread; its outcome is settled on the host's loop."""

@@ -51,6 +51,10 @@ if TYPE_CHECKING:
             """Send a request; the returned awaitable resolves with its reply."""
             ...
 
+        def notify(self, verb: str, args: dict[str, Any]) -> None:
+            """Send a request and do not wait: its reply, when it comes, is dropped."""
+            ...
+
 
 def rebuild_error(payload: dict[str, Any]) -> errors.CodeModeError:
     """Turn an error payload from the host back into our typed exception."""
@@ -208,6 +212,16 @@ class PipeChannel:
             self._waiters.pop(request_id, None)
             raise
         return future
+
+    def notify(self, verb: str, args: dict[str, Any]) -> None:
+        """Send a request without waiting; its reply finds no waiter and is dropped.
+
+        Best effort: a report that cannot be sent (too large, the host gone) is given up.
+        """
+        try:
+            self._send_request(next(self._ids), verb, args)
+        except (protocol.FrameTooLarge, OSError):
+            pass
 
     def _send_request(self, request_id: int, verb: str, args: dict[str, Any]) -> None:
         # `main` marks requests of the run itself: when a timeout interrupts the run, the

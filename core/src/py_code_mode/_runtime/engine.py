@@ -265,6 +265,16 @@ class Engine:
         """Forget every variable; the namespaces stay."""
         self.globals = self._fresh_globals()
 
+    def _after_run(self) -> None:
+        """Let each namespace report what it gathered during the run (skills: their uses)."""
+        for namespace in self._namespaces.values():
+            after_run = getattr(type(namespace), "after_run", None)
+            if after_run is not None:
+                try:
+                    after_run(namespace)
+                except Exception:  # noqa: BLE001, S110 - a report must not change the result
+                    pass
+
     def run(self, source: str) -> dict[str, Any]:
         """Run one cell; return ``{value, error, error_type}`` and never raise for agent errors."""
         # Numbered per process, not per engine: in-process sessions share one line cache.
@@ -296,6 +306,7 @@ class Engine:
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            self._after_run()
         value, error = describe_value(self.globals.pop(RESULT_NAME, None))
         return {"value": value, "error": error, "error_type": "ReprError" if error else None}
 

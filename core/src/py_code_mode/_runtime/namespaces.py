@@ -9,8 +9,10 @@ Standard library only: this runs inside the worker.
 
 from __future__ import annotations
 
+import _thread
 import importlib
 import sys
+import time
 import types
 
 from py_code_mode import errors
@@ -42,9 +44,14 @@ class _Method(AsyncCapable):
     """
 
     def __init__(
-        self, channel: Channel, spec: dict[str, Any], after: Callable[[], None] | None = None
+        self,
+        channel: Channel,
+        spec: dict[str, Any],
+        after: Callable[[], None] | None = None,
+        before: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._channel = channel
+        self._before = before
         self._verb = spec["verb"]
         self._params: list[list[Any]] = spec["params"]
         self._returns: str = spec["returns"]
@@ -80,16 +87,22 @@ class _Method(AsyncCapable):
             )
         return bound
 
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        bound = self._bind(args, kwargs)
+        if self._before is not None:
+            self._before(bound)
+        return bound
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Make the request and block until the host answers."""
-        value = self._channel.request(self._verb, self._bind(args, kwargs))
+        value = self._channel.request(self._verb, self._arguments(args, kwargs))
         if self._after is not None:
             self._after()
         return value
 
     async def call_async(self, *args: Any, **kwargs: Any) -> Any:
         """Same call, awaitable: several can run at once under `asyncio.gather`."""
-        value = await self._channel.request_async(self._verb, self._bind(args, kwargs))
+        value = await self._channel.request_async(self._verb, self._arguments(args, kwargs))
         if self._after is not None:
             self._after()
         return value
@@ -144,12 +157,18 @@ class _Namespace:
 
     def __init__(self, name: str, channel: Channel, specs: Sequence[dict[str, Any]]) -> None:
         self._name = name
-        self._methods = [_Method(channel, spec, self._after(spec)) for spec in specs]
+        self._methods = [
+            _Method(channel, spec, self._after(spec), self._before(spec)) for spec in specs
+        ]
         for method in self._methods:
             setattr(self, method.__name__, method)
 
     def _after(self, spec: dict[str, Any]) -> Callable[[], None] | None:
         """What to do in the worker once the operation has been performed."""
+        return None
+
+    def _before(self, spec: dict[str, Any]) -> Callable[[dict[str, Any]], None] | None:
+        """What to do in the worker with the arguments before the request is sent."""
         return None
 
     def __repr__(self) -> str:
@@ -361,19 +380,29 @@ class SkillInvoker(AsyncCapable):
         """Run the skill here and return what its `run` returned."""
         name, rest = self._split(args)
         run = self._skills.load(name)
-        result = run(*rest, **kwargs)
-        if isinstance(result, types.CoroutineType):
-            return drive(result)
-        return result
+        started, ok = time.perf_counter(), False
+        try:
+            result = run(*rest, **kwargs)
+            if isinstance(result, types.CoroutineType):
+                result = drive(result)
+            ok = True
+            return result
+        finally:
+            self._skills.count_use(name, ok, time.perf_counter() - started)
 
     async def call_async(self, *args: Any, **kwargs: Any) -> Any:
         """Same call, awaitable: an `async def run` is awaited on the caller's loop."""
         name, rest = self._split(args)
         run = self._skills.load(name)
-        result = run(*rest, **kwargs)
-        if isinstance(result, types.CoroutineType):
-            return await result
-        return result
+        started, ok = time.perf_counter(), False
+        try:
+            result = run(*rest, **kwargs)
+            if isinstance(result, types.CoroutineType):
+                result = await result
+            ok = True
+            return result
+        finally:
+            self._skills.count_use(name, ok, time.perf_counter() - started)
 
 
 class Skills(_Namespace):
@@ -390,6 +419,8 @@ class Skills(_Namespace):
         self._channel = channel
         self._scope = scope
         self._compiled: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._uses: dict[str, list[Any]] = {}
+        self._uses_lock = _thread.allocate_lock()
         super().__init__("skills", channel, specs)
         self.invoke = SkillInvoker(self)
 
@@ -399,20 +430,77 @@ class Skills(_Namespace):
         key = (name, source)
         run = self._compiled.get(key)
         if run is None:
-            filename = f"<skill {name}>"
-            remember_source(filename, source)
-            module_globals = {"__name__": f"skill_{name}", "__builtins__": __builtins__}
-            module_globals.update(self._scope())
-            module_globals[AWAIT_HELPER] = _await_call
-            tree = parse_module(source, filename)
-            _check_requires(name, tree)
-            code = compile(tree, filename, "exec", dont_inherit=True)
-            exec(code, module_globals)  # noqa: S102 - skills are code; running them is the job
-            defined = module_globals.get("run")
-            if not callable(defined):
-                raise errors.InvalidSkillError(f"Skill {name!r} does not define run()")
-            self._compiled[key] = run = defined
+            run = self._module(name, source)["run"]
+            self._compiled[key] = run
         return run
+
+    def count_use(self, name: str, ok: bool, seconds: float) -> None:
+        """Count one invocation; the counts go to the host when the run ends."""
+        with self._uses_lock:
+            counts = self._uses.setdefault(name, [0, 0, 0.0])
+            counts[0] += 1
+            counts[1] += not ok
+            counts[2] += seconds
+
+    def after_run(self) -> None:
+        """Report this run's invocations to the host, without waiting for its answer."""
+        with self._uses_lock:
+            uses, self._uses = self._uses, {}
+        if uses:
+            report = [
+                {"name": name, "calls": calls, "failures": failures, "seconds": seconds}
+                for name, (calls, failures, seconds) in uses.items()
+            ]
+            self._channel.notify("skills.record_uses", {"uses": report})
+
+    def _module(self, name: str, source: str) -> dict[str, Any]:
+        """Run a skill's source as a module of its own; its globals, with a callable `run`."""
+        filename = f"<skill {name}>"
+        remember_source(filename, source)
+        module_globals = {"__name__": f"skill_{name}", "__builtins__": __builtins__}
+        module_globals.update(self._scope())
+        module_globals[AWAIT_HELPER] = _await_call
+        tree = parse_module(source, filename)
+        check_requires(name, declared_requires(tree))
+        code = compile(tree, filename, "exec", dont_inherit=True)
+        exec(code, module_globals)  # noqa: S102 - skills are code; running them is the job
+        if not callable(module_globals.get("run")):
+            raise errors.InvalidSkillError(f"Skill {name!r} does not define run()")
+        return module_globals
+
+    def _before(self, spec: dict[str, Any]) -> Callable[[dict[str, Any]], None] | None:
+        return self._verify if spec["verb"] == "skills.create" else None
+
+    def _verify(self, arguments: dict[str, Any]) -> None:
+        """Run a new skill's examples and tests here before it is sent to be saved.
+
+        Raises:
+            SkillVerificationError: An example or test failed; nothing is sent.
+            ModuleNotFoundError: A package it requires is not installed (deps.add fixes it).
+        """
+        examples, tests = arguments.get("examples"), arguments.get("tests")
+        if not examples and not tests:
+            return
+        from py_code_mode._runtime import verify  # only a save with examples pays for it
+
+        name, source = arguments.get("name"), arguments.get("source")
+        if not isinstance(name, str) or not name.isidentifier() or not isinstance(source, str):
+            return  # the host refuses it, saying why
+        if examples is not None and not verify.examples_shaped(examples):
+            return  # the host refuses the shape, saying what an example looks like
+        requires = arguments.get("requires")
+        if isinstance(requires, list | tuple):
+            check_requires(name, [str(item) for item in requires])
+        try:
+            tree = parse_module(source, f"<skill {name}>")
+        except SyntaxError:
+            return  # the host says where
+        if not any(getattr(node, "name", None) == "run" for node in tree.body):
+            return  # the host says what a skill must define
+        module_globals = self._module(name, source)
+        verify.run_examples(name, module_globals["run"], list(examples or ()))
+        if isinstance(tests, str) and tests.strip():
+            verify.run_tests(name, tests, module_globals)
 
     def __getattr__(self, name: str) -> SkillInvoker:
         if name.startswith("_"):
@@ -420,19 +508,23 @@ class Skills(_Namespace):
         return SkillInvoker(self, name)
 
 
-def _check_requires(name: str, tree: Any) -> None:
-    """Raise ModuleNotFoundError, naming the deps.add that fixes it, for a missing package.
-
-    The host checked the requirement strings when the skill was saved; here only the
-    distribution names matter: is each installed where this worker imports from? Only a
-    skill that declares ``__requires__`` pays for importing importlib.metadata.
-    """
+def declared_requires(tree: Any) -> list[str]:
+    """The strings of a module-level ``__requires__ = [...]`` (the host checked them)."""
     declared: list[str] = []
     for node in tree.body:
         if type(node).__name__ != "Assign":
             continue
         if any(getattr(target, "id", None) == "__requires__" for target in node.targets):
             declared = [getattr(item, "value", "") for item in getattr(node.value, "elts", ())]
+    return declared
+
+
+def check_requires(name: str, declared: Sequence[str]) -> None:
+    """Raise ModuleNotFoundError, naming the deps.add that fixes it, for a missing package.
+
+    Only the distribution names matter here: is each installed where this worker imports
+    from? Only a skill that declares requirements pays for importing importlib.metadata.
+    """
     if not declared:
         return
     import importlib.metadata

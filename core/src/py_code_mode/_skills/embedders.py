@@ -19,9 +19,11 @@ from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "Embedder",
+    "FastEmbedEmbedder",
     "LangChainEmbedder",
     "LlamaIndexEmbedder",
     "Model2VecEmbedder",
+    "SentenceTransformerEmbedder",
     "StaticModelEmbedder",
     "choose_embedder",
     "default_embedder",
@@ -113,6 +115,94 @@ class Model2VecEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
         """Vectors from the model's `encode`."""
+        vectors: Sequence[Sequence[float]] = self._model.encode(list(texts))
+        return vectors
+
+
+def _load(module: str, extra: str, what: str) -> Any:
+    """Import an embedding library an adapter was asked to load a model with."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f"{what} needs {extra}: pip install {extra} (or pass a model you have loaded)"
+        ) from None
+
+
+class FastEmbedEmbedder:
+    """A fastembed `TextEmbedding` (ONNX models, no torch), or the name of one to load.
+
+    Args:
+        model: A loaded ``fastembed.TextEmbedding``, or a model name such as
+            ``"BAAI/bge-small-en-v1.5"``; fastembed fetches and caches a named model when
+            this embedder is made, never during a search.
+    """
+
+    def __init__(self, model: Any) -> None:
+        if isinstance(model, str):
+            fastembed = _load("fastembed", "fastembed", "FastEmbedEmbedder('<name>')")
+            self._name = model
+            self._model: Any = fastembed.TextEmbedding(model_name=model)
+        elif callable(getattr(model, "embed", None)):
+            self._name = str(getattr(model, "model_name", None) or type(model).__name__)
+            self._model = model
+        else:
+            raise TypeError(
+                "FastEmbedEmbedder takes a fastembed TextEmbedding (it has embed) or a "
+                f"model name, got {type(model).__name__}"
+            )
+
+    @property
+    def identity(self) -> str:
+        return f"fastembed:{self._name}"
+
+    def __repr__(self) -> str:
+        return f"FastEmbedEmbedder({self._name!r})"
+
+    def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        """Vectors from `TextEmbedding.embed`, which yields one array per text."""
+        return [list(vector) for vector in self._model.embed(list(texts))]
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers `SentenceTransformer`, or the name of one to load.
+
+    sentence-transformers needs torch; install the CPU build of torch first (for
+    example from https://download.pytorch.org/whl/cpu) so that no CUDA build is pulled in.
+
+    Args:
+        model: A loaded ``SentenceTransformer``, or a model name or local path; a name is
+            fetched and cached when this embedder is made, never during a search.
+    """
+
+    def __init__(self, model: Any) -> None:
+        if isinstance(model, str | Path):
+            library = _load(
+                "sentence_transformers",
+                "sentence-transformers",
+                "SentenceTransformerEmbedder('<name>')",
+            )
+            self._name = str(model)
+            self._model: Any = library.SentenceTransformer(str(model))
+        elif callable(getattr(model, "encode", None)):
+            card = getattr(getattr(model, "model_card_data", None), "base_model", None)
+            self._name = str(card or type(model).__name__)
+            self._model = model
+        else:
+            raise TypeError(
+                "SentenceTransformerEmbedder takes a SentenceTransformer (it has encode) or "
+                f"a model name, got {type(model).__name__}"
+            )
+
+    @property
+    def identity(self) -> str:
+        return f"sentence-transformers:{self._name}"
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({self._name!r})"
+
+    def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        """Vectors from `encode`."""
         vectors: Sequence[Sequence[float]] = self._model.encode(list(texts))
         return vectors
 

@@ -14,22 +14,28 @@ import asyncio
 import builtins
 import dataclasses
 import logging
+from datetime import datetime
 from typing import Any
 
 from py_code_mode._params import (
     Author,
     Description,
+    Examples,
     Limit,
     Query,
+    Requires,
     SkillName,
+    SkillSort,
     SkillSource,
+    SkillUses,
+    Tests,
     Version,
 )
 from py_code_mode._ranking import Document, LexicalIndex
 from py_code_mode._skills.dense import DenseIndex, EmbedderError, VectorCache, index_name, text_key
 from py_code_mode._skills.embedders import Embedder
-from py_code_mode._skills.model import Skill
-from py_code_mode._storage.base import Storage, StoredSkill, utc_now
+from py_code_mode._skills.model import Skill, count_tests, declare_requires
+from py_code_mode._storage.base import SkillStats, SkillUse, Storage, StoredSkill, utc_now
 from py_code_mode.errors import InputError, SkillNotFoundError
 
 _SEARCH_WEIGHTS = {"name": 3.0, "description": 2.0, "docstring": 1.0, "params": 1.0}
@@ -39,6 +45,11 @@ _DENSE_ONLY_SHARE = 0.8
 """How close to the nearest skill's similarity a skill no query word matches must come."""
 _RRF_K = 10
 """Reciprocal rank fusion's constant: a smaller one lets each ranking's top matter more."""
+_SUCCESS_PRIOR = 0.2
+"""How much a skill's record moves its search score: x0.9 (always failing) to x1.1."""
+_STATS_MAX_AGE = 30.0
+"""Seconds search may rank with usage stats read earlier (listings always read them): a
+search of an unchanged library stays one revision check, and a prior may lag a little."""
 
 logger = logging.getLogger("py_code_mode")
 
@@ -56,13 +67,45 @@ def _embedding_text(skill: Skill) -> str:
     return f"{skill.name.replace('_', ' ')}. {skill.description}. {params}"
 
 
-def fuse(*rankings: list[tuple[str, float]], limit: int) -> list[str]:
-    """Reciprocal rank fusion: each ranking adds 1 / (k + rank) to its keys."""
+def fuse(*rankings: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: each ranking adds 1 / (k + rank) to its keys; best first."""
     scores: dict[str, float] = {}
     for ranking in rankings:
         for rank, (key, _) in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + 1 / (_RRF_K + rank)
-    return sorted(scores, key=lambda key: (-scores[key], key))[:limit]
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def with_prior(
+    ranking: list[tuple[str, float]], stats: dict[str, SkillStats]
+) -> list[tuple[str, float]]:
+    """A ranking with each score weighed lightly by the skill's success so far.
+
+    A skill never used keeps its score; one that always worked gains up to a tenth, one
+    that always failed loses as much, so a clearly better match still wins.
+    """
+    weighed = []
+    for key, score in ranking:
+        known = stats.get(key)
+        rate = known.success_rate if known is not None else 0.5
+        weighed.append((key, score * (1 + _SUCCESS_PRIOR * (rate - 0.5))))
+    return sorted(weighed, key=lambda item: (-item[1], item[0]))
+
+
+def _sort_key(sort: str, stats: SkillStats | None) -> float:
+    """Greatest first: the negated measure (absent stats sort last)."""
+    if stats is None or not stats.calls:
+        return 0.0
+    measures = {
+        "calls": float(stats.calls),
+        "failures": float(stats.failures),
+        "last_used": datetime.fromisoformat(stats.last_used).timestamp()
+        if stats.last_used
+        else 0.0,
+        "mean_seconds": stats.total_seconds / stats.calls,
+        "success_rate": stats.success_rate,
+    }
+    return -measures[sort]
 
 
 def _document(skill: Skill) -> Document:
@@ -100,6 +143,8 @@ class SkillLibrary:
         self._index = LexicalIndex(_SEARCH_WEIGHTS)
         self._revision: str | None = None
         self._refreshing = asyncio.Lock()
+        self._stats: tuple[float, dict[str, SkillStats]] | None = None
+        """Usage stats as last read, and when (the loop's clock)."""
 
     def _parse(self, stored: StoredSkill) -> Skill | None:
         version = _version(stored)
@@ -178,22 +223,59 @@ class SkillLibrary:
         skills = await self._current()
         return [skills[name][1] for name in sorted(skills)]
 
-    async def list(self) -> list[dict[str, Any]]:
-        """Summaries of every skill."""
-        return [skill.summary() for skill in await self.all()]
+    async def list(self, sort: SkillSort = "name") -> list[dict[str, Any]]:
+        """Summaries of every skill; a used one carries `stats` (calls, failures, ...)."""
+        skills = await self.all()
+        stats = await self._usage(max_age=0.0)
+        if sort != "name":
+            skills.sort(key=lambda skill: _sort_key(sort, stats.get(skill.name)))
+        return [self._summary(skill, stats) for skill in skills]
+
+    @staticmethod
+    def _summary(skill: Skill, stats: dict[str, SkillStats]) -> dict[str, Any]:
+        summary = skill.summary()
+        known = stats.get(skill.name)
+        if known is not None and known.calls:
+            summary["stats"] = known.to_dict()
+        return summary
+
+    async def _usage(self, max_age: float) -> dict[str, SkillStats]:
+        """Usage stats, read again when older than `max_age` seconds."""
+        now = asyncio.get_running_loop().time()
+        if self._stats is None or now - self._stats[0] > max_age:
+            self._stats = (now, await self._storage.skill_stats())
+        return self._stats[1]
+
+    async def record_uses(self, uses: SkillUses) -> None:
+        """Count invocations a worker reports after a run: calls, failures, duration.
+
+        The worker sends them without waiting for an answer, so no skill call waits on
+        the storage.
+        """
+        reported = [SkillUse(u.name, u.calls, u.failures, u.seconds) for u in uses]
+        if not reported:
+            return
+        await self._storage.record_skill_uses(reported)
+        if self._stats is not None:  # this host's own uses count at once, without a read
+            known, when = self._stats[1], utc_now()
+            for use in reported:
+                known[use.name] = known.get(use.name, SkillStats()).add(use, when)
 
     async def search(self, query: Query, limit: Limit = 10) -> builtins.list[dict[str, Any]]:
         """The skills that best match `query`, best first."""
         skills = await self._current()
-        lexical = self._index.search(query, _POOL if self._embedder else limit)
+        lexical = self._index.search(query, _POOL)
         dense = await self._nearest(query) if self._embedder else []
         if dense:
             # A skill that shares no word with the query joins only when its vector is
             # nearly as close as the closest: a weak model ranks everything somewhat close.
             matched, floor = {key for key, _ in lexical}, dense[0][1] * _DENSE_ONLY_SHARE
             dense = [(key, score) for key, score in dense if key in matched or score >= floor]
-        found = fuse(lexical, dense, limit=limit) if dense else [key for key, _ in lexical]
-        return [skills[key][1].summary() for key in found[:limit]]
+        ranked = fuse(lexical, dense) if dense else lexical
+        stats = await self._usage(max_age=_STATS_MAX_AGE)
+        if stats:
+            ranked = with_prior(ranked, stats)
+        return [self._summary(skills[key][1], stats) for key, _ in ranked[:limit]]
 
     async def _nearest(self, query: str) -> builtins.list[tuple[str, float]]:
         """The skills whose vectors are nearest the query's; [] if the embedder fails."""
@@ -230,6 +312,8 @@ class SkillLibrary:
         details = skill.details()
         if stored is not None and stored.version is not None:
             details["version"] = stored.version
+        if stored is not None and stored.verification:
+            details["verification"] = dict(stored.verification)
         return details
 
     async def history(self, name: SkillName) -> builtins.list[dict[str, Any]]:
@@ -258,7 +342,13 @@ class SkillLibrary:
         stored = await self._storage.get_skill_version(name, version)
         if stored is None:
             raise await self._no_version(name, version)
-        return await self.create(name, stored.source, stored.description, author)
+        # The version passed its examples and tests when it was saved; it keeps the record.
+        return await self._save(
+            Skill.from_source(name, stored.source, stored.description),
+            stored.description,
+            author,
+            stored.verification,
+        )
 
     async def purge(self, name: SkillName) -> bool:
         """Remove a skill and its whole history for good; False if there was neither."""
@@ -295,23 +385,50 @@ class SkillLibrary:
         source: SkillSource,
         description: Description = None,
         author: Author = None,
+        examples: Examples = None,
+        tests: Tests = None,
+        requires: Requires = None,
     ) -> dict[str, Any]:
         """Validate, then store as a new version; nothing is written if invalid.
 
         A skill of that name is replaced, and its earlier versions stay in its history.
+        With `examples` or `tests`, the worker ran them before this was called (see
+        `Operation.in_worker`); they are kept with the version as its verification record.
+        `requires` is written into the source as ``__requires__``.
         """
+        if requires is not None:
+            source = declare_requires(name, source, requires)
         skill = Skill.from_source(name, source, description)
+        verification = None
+        if examples or tests:
+            verification = {
+                "examples": examples or [],
+                "tests": tests or None,
+                "test_count": count_tests(name, tests) if tests else 0,
+                "checked_at": utc_now(),
+            }
         explicit = description.strip() if description and description.strip() else None
+        return await self._save(skill, explicit, author, verification)
+
+    async def _save(
+        self,
+        skill: Skill,
+        description: str | None,
+        author: str | None,
+        verification: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         now = utc_now()
         await self._storage.save_skill(
             StoredSkill(
                 name=skill.name,
                 source=skill.source,
-                description=explicit,
+                description=description,
                 created_at=now,
                 updated_at=now,
                 parameters=tuple(p.to_dict() for p in skill.parameters),
                 author=author,
+                input_schema=skill.input_schema,
+                verification=verification,
             )
         )
         return skill.summary()

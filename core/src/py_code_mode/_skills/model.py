@@ -31,6 +31,56 @@ _TYPE_NAMES = {
 }
 
 
+_SCHEMA_TYPES = {**_TYPE_NAMES, "set": "array", "frozenset": "array", "none": "null"}
+_OPTIONAL = ("optional",)
+_UNION = ("union",)
+
+
+def schema_of(annotation: ast.expr | None) -> dict[str, Any]:
+    """The JSON Schema of an annotation, as far as its syntax says; {} accepts anything.
+
+    Only the syntax is read (the host never imports a skill's code), so a class of the
+    skill's own, or a name the host cannot know, gives {} rather than a guess.
+    """
+    if annotation is None:
+        return {}
+    if isinstance(annotation, ast.Constant):
+        if annotation.value is None:
+            return {"type": "null"}
+        return {}  # a string annotation: a forward reference the syntax cannot resolve
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _any_of([schema_of(annotation.left), schema_of(annotation.right)])
+    if isinstance(annotation, ast.Subscript):
+        base = ast.unparse(annotation.value).rsplit(".", 1)[-1].lower()
+        items = annotation.slice
+        args = list(items.elts) if isinstance(items, ast.Tuple) else [items]
+        if base in _OPTIONAL:
+            return _any_of([schema_of(args[0]), {"type": "null"}])
+        if base in _UNION:
+            return _any_of([schema_of(arg) for arg in args])
+        if base == "literal":
+            values = [arg.value for arg in args if isinstance(arg, ast.Constant)]
+            return {"enum": values} if len(values) == len(args) else {}
+        if base in ("list", "set", "frozenset", "sequence", "iterable"):
+            return {"type": "array", "items": schema_of(args[0])}
+        if base == "tuple":
+            if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is ...:
+                return {"type": "array", "items": schema_of(args[0])}
+            return {"type": "array", "prefixItems": [schema_of(arg) for arg in args]}
+        if base in ("dict", "mapping") and len(args) == 2:
+            return {"type": "object", "additionalProperties": schema_of(args[1])}
+        return schema_of(annotation.value)
+    text = ast.unparse(annotation).rsplit(".", 1)[-1].lower()
+    found = _SCHEMA_TYPES.get(text)
+    return {"type": found} if found else {}
+
+
+def _any_of(options: list[dict[str, Any]]) -> dict[str, Any]:
+    if any(option == {} for option in options):
+        return {}
+    return {"anyOf": options}
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of a skill's `run`."""
@@ -40,6 +90,8 @@ class Parameter:
     required: bool
     default: Any = None
     annotation: str | None = None
+    schema: dict[str, Any] | None = None
+    """Its JSON Schema, derived from the annotation (and the default, if any)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The plain-data form upstream uses: name, type, description, required, default."""
@@ -66,6 +118,18 @@ class Skill:
     """Packages it declares with a module-level ``__requires__ = ["pandas>=2"]``."""
     package: str | None = None
     """The capability package it comes from, if any: such a skill is read-only."""
+    takes_more: bool = False
+    """`run` has ``**kwargs``: it accepts keyword arguments besides its parameters."""
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON Schema of `run`'s keyword arguments, as a tool's input schema reads."""
+        return {
+            "type": "object",
+            "properties": {p.name: dict(p.schema or {}) for p in self.parameters},
+            "required": [p.name for p in self.parameters if p.required],
+            "additionalProperties": self.takes_more,
+        }
 
     @classmethod
     def from_source(cls, name: Any, source: Any, description: Any = None) -> Skill:
@@ -112,6 +176,7 @@ class Skill:
             signature=_signature(run, parameters),
             is_async=isinstance(run, ast.AsyncFunctionDef),
             requires=requires,
+            takes_more=run.args.kwarg is not None,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -133,8 +198,82 @@ class Skill:
         return {
             **self.summary(),
             "parameters": [p.to_dict() for p in self.parameters],
+            "input_schema": self.input_schema,
             "source": self.source,
         }
+
+
+def count_tests(name: str, tests: str) -> int:
+    """How many tests a tests source holds: its ``test...`` functions, or 1 for plain code.
+
+    Raises:
+        InvalidSkillError: The tests do not parse.
+    """
+    if len(tests.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise InvalidSkillError(f"Skill {name!r}: tests are over {MAX_SOURCE_BYTES:,} bytes")
+    try:
+        tree = ast.parse(tests, filename=f"<tests of skill {name}>")
+    except SyntaxError as exc:
+        raise InvalidSkillError(
+            f"Skill {name!r}: its tests have a syntax error on line {exc.lineno}: {exc.msg}"
+        ) from None
+    functions = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    ]
+    return max(1, len(functions))
+
+
+def declare_requires(name: str, source: str, requires: list[str]) -> str:
+    """`source` with ``__requires__ = [...]`` declaring `requires`, so the source says it.
+
+    The declaration goes after the module docstring and ``from __future__`` imports. A
+    source that declares the same requirements already is returned as it is; one that
+    declares others is refused, so requirements are said in one place.
+
+    Raises:
+        InvalidSkillError: A requirement is not a plain PEP 508 requirement, or the source
+            declares different ones; or the source does not parse.
+    """
+    wanted = []
+    for requirement in requires:
+        try:
+            wanted.append(str(parse_requirement(requirement)))
+        except InvalidRequirementError as exc:
+            raise InvalidSkillError(f"Skill {name!r}: in requires, {exc}") from None
+    try:
+        tree = ast.parse(source, filename=f"<skill {name}>")
+    except SyntaxError as exc:
+        raise InvalidSkillError(
+            f"Skill {name!r} has a syntax error on line {exc.lineno}: {exc.msg}"
+        ) from None
+    declared = _requires(name, tree)
+    if declared:
+        if sorted(declared) == sorted(wanted):
+            return source
+        raise InvalidSkillError(
+            f"Skill {name!r}: its source declares __requires__ = {list(declared)!r} and "
+            f"requires= says {wanted!r}; give the requirements in one place"
+        )
+    if not wanted:
+        return source
+    line = 0
+    for node in tree.body:
+        is_docstring = (
+            node is tree.body[0]
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        if not (is_docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__")):
+            break
+        line = node.end_lineno or node.lineno
+    lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines.insert(line, f"__requires__ = {wanted!r}\n")
+    return "".join(lines)
 
 
 def _requires(name: str, tree: ast.Module) -> tuple[str, ...]:
@@ -206,13 +345,18 @@ def _parameters(run: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[Parameter,
     for arg, default in pairs:
         if arg.arg in INJECTED_NAMES:
             continue
+        schema = schema_of(arg.annotation)
+        value = None if default is None else _default(default)
+        if default is not None and isinstance(default, ast.Constant):
+            schema = {**schema, "default": value}
         params.append(
             Parameter(
                 name=arg.arg,
                 type=_type_of(arg.annotation),
                 required=default is None,
-                default=None if default is None else _default(default),
+                default=value,
                 annotation=ast.unparse(arg.annotation) if arg.annotation else None,
+                schema=schema,
             )
         )
     return tuple(params)

@@ -59,6 +59,12 @@ class StoredSkill:
     """Who saved this version, if they said."""
     version: int | None = None
     """Its number in the skill's history, when read back; None for one being saved."""
+    input_schema: dict[str, Any] | None = None
+    """The JSON Schema of `run`'s arguments as derived when it was saved. Informational,
+    like `parameters`: for readers of the storage; the library derives it from `source`."""
+    verification: dict[str, Any] | None = None
+    """The examples and tests this version passed in the worker before it was saved, and
+    when (`{"examples": [...], "tests": "...", "checked_at": ...}`); None if it had none."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class SkillVersion:
     author: str | None = None
     deleted: bool = False
     """This entry records that the skill was deleted (it has no source)."""
+    verification: dict[str, Any] | None = None
+    """What the version passed before it was saved, as `StoredSkill.verification`."""
 
     def with_source(self, source: str) -> StoredSkill:
         """This version as a skill record, given its source (storages keep it apart)."""
@@ -85,6 +93,7 @@ class SkillVersion:
             updated_at=self.created_at,
             author=self.author,
             version=self.version,
+            verification=self.verification,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +105,89 @@ class SkillVersion:
             "description": self.description,
             "author": self.author,
             "deleted": self.deleted,
+            "verified": verification_summary(self.verification),
         }
+
+
+def verification_summary(verification: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """How many examples and tests a version passed, and when; None if it had none."""
+    if not verification:
+        return None
+    examples = verification.get("examples")
+    return {
+        "examples": len(examples) if isinstance(examples, list) else 0,
+        "tests": verification.get("test_count", 0),
+        "checked_at": verification.get("checked_at"),
+    }
+
+
+def checked_verification(value: Any) -> dict[str, Any] | None:
+    """A stored verification record if it has the expected shape, else None: not trusted."""
+    if not isinstance(value, dict):
+        return None
+    examples, tests = value.get("examples", []), value.get("tests")
+    if not isinstance(examples, list) or not (tests is None or isinstance(tests, str)):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class SkillUse:
+    """Invocations of one skill, as a worker reports them after a run."""
+
+    name: str
+    calls: int
+    failures: int
+    seconds: float
+    """Their total duration."""
+
+
+@dataclass(frozen=True)
+class SkillStats:
+    """How a skill has been used, over every session of the library."""
+
+    calls: int = 0
+    failures: int = 0
+    total_seconds: float = 0.0
+    last_used: str | None = None
+    """When a run that invoked it last reported (ISO-8601 UTC)."""
+
+    def add(self, use: SkillUse, when: str) -> SkillStats:
+        """These stats with `use` counted, at `when`."""
+        return SkillStats(
+            calls=self.calls + use.calls,
+            failures=self.failures + use.failures,
+            total_seconds=self.total_seconds + use.seconds,
+            last_used=when,
+        )
+
+    @property
+    def success_rate(self) -> float:
+        """Successes over calls, pulled towards 1/2 while there are few: (s + 1) / (n + 2)."""
+        return (self.calls - self.failures + 1) / (self.calls + 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain-data form skill listings carry as `stats`."""
+        mean = self.total_seconds / self.calls if self.calls else None
+        return {
+            "calls": self.calls,
+            "failures": self.failures,
+            "last_used": self.last_used,
+            "mean_seconds": round(mean, 6) if mean is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, value: Any) -> SkillStats | None:
+        """Stats as stored, if they have the stored shape; None for anything else."""
+        if not isinstance(value, dict):
+            return None
+        calls, failures = value.get("calls"), value.get("failures")
+        seconds, last = value.get("total_seconds"), value.get("last_used")
+        if not (isinstance(calls, int) and isinstance(failures, int)):
+            return None
+        if not isinstance(seconds, int | float) or not (last is None or isinstance(last, str)):
+            return None
+        return cls(calls, failures, float(seconds), last)
 
 
 def case_twin(name: str, twin: str) -> str:
@@ -217,6 +308,17 @@ class Storage(Protocol):
 
     async def purge_skill(self, name: str) -> bool:
         """Remove a skill and its whole history; False if there was neither."""
+        ...
+
+    async def record_skill_uses(self, uses: list[SkillUse]) -> None:
+        """Add invocations to the skills' usage stats; it moves no revision.
+
+        Counts from several hosts add up (Redis increments, FileStorage a locked file).
+        """
+        ...
+
+    async def skill_stats(self) -> dict[str, SkillStats]:
+        """The usage stats of every skill that has been used, by name."""
         ...
 
     async def load_search_index(self, name: str) -> bytes | None:

@@ -4,12 +4,15 @@ Layout (compatible with upstream py-code-mode)::
 
     base/tools/*.yaml, *.yml          tool definitions
     base/skills/<name>.py             one skill per file (files starting with "_" skipped)
-    base/skills/.meta/<name>.json     an explicitly given description, timestamps
+    base/skills/.meta/<name>.json     an explicitly given description, timestamps, author,
+                                      input schema, what the version passed (verification)
+    base/skills/.history/<name>/      every version: NNNNNN.py (source) + NNNNNN.json (record)
     base/artifacts/<name>             artifact bytes; names may hold sub-directories
     base/artifacts/.artifacts.json    artifact records: description, created_at, metadata
                                       (and expires_at for an artifact saved with a TTL)
     base/requirements.txt             the deps list
     base/.py-code-mode/revision       a counter bumped by every skill and tool write
+    base/.py-code-mode/stats/         skill usage stats (skills.json); search vectors (search/)
 
 Every write goes to a temporary file first and is moved into place with `os.replace`, under
 a file lock, so concurrent processes never lose or tear each other's writes. An artifact
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -43,10 +47,13 @@ from py_code_mode import _names
 from py_code_mode._storage import _records
 from py_code_mode._storage.base import (
     ArtifactInfo,
+    SkillStats,
+    SkillUse,
     SkillVersion,
     StoredSkill,
     artifact_not_found,
     case_twin,
+    checked_verification,
     source_hash,
     utc_now,
 )
@@ -330,6 +337,55 @@ class FileStorage:
 
     # --- skills ------------------------------------------------------------------------
 
+    # --- usage stats: .py-code-mode/stats/skills.json, beside the revision, not in skills/ -
+
+    @property
+    def _stats_path(self) -> Path:
+        return self._base / ".py-code-mode" / "stats" / "skills.json"
+
+    def _read_stats(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self._stats_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            logger.warning("%r: the skill usage stats were damaged; counting anew", self)
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    async def record_skill_uses(self, uses: list[SkillUse]) -> None:
+        """Add the uses to the stats file under its lock: hosts sharing the directory add up."""
+        await self._io(self._record_skill_uses, uses)
+
+    def _record_skill_uses(self, uses: list[SkillUse]) -> None:
+        when = utc_now()
+        with self._lock("stats"):
+            stored = self._read_stats()
+            for use in uses:
+                known = SkillStats.from_dict(stored.get(_names.skill_name(use.name)))
+                stats = (known or SkillStats()).add(use, when)
+                stored[use.name] = dataclasses.asdict(stats)
+            self._stats_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self._stats_path, json.dumps(stored, sort_keys=True).encode("utf-8"))
+
+    async def skill_stats(self) -> dict[str, SkillStats]:
+        """Every used skill's stats, from the stats file."""
+        return await self._io(self._skill_stats)
+
+    def _skill_stats(self) -> dict[str, SkillStats]:
+        found = {}
+        for name, value in self._read_stats().items():
+            stats = SkillStats.from_dict(value)
+            if stats is not None:
+                found[name] = stats
+        return found
+
+    def _forget_stats(self, name: str) -> None:
+        with self._lock("stats"):
+            stored = self._read_stats()
+            if stored.pop(name, None) is not None:
+                atomic_write(self._stats_path, json.dumps(stored, sort_keys=True).encode("utf-8"))
+
     def _search_index_path(self, name: str) -> Path:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name):
             raise ValueError(f"search index name {name!r} is not letters, digits and dashes")
@@ -406,6 +462,8 @@ class FileStorage:
             updated_at=modified,
             author=meta.get("author") if isinstance(meta.get("author"), str) else None,
             version=version if isinstance(version, int) else None,
+            input_schema=schema if isinstance(schema := meta.get("input_schema"), dict) else None,
+            verification=checked_verification(meta.get("verification")),
         )
         self._skill_cache[name] = (key, skill)
         return skill
@@ -426,15 +484,15 @@ class FileStorage:
                     created = json.loads(meta_path.read_text(encoding="utf-8"))["created_at"]
                 except (OSError, ValueError, KeyError):
                     pass
-            number = self._record(
-                skill.name, skill.source, skill.description, skill.author, skill.updated_at
-            )
+            number = self._record(skill, skill.updated_at)
             meta = {
                 "description": skill.description,
                 "created_at": created,
                 "updated_at": skill.updated_at,
                 "author": skill.author,
                 "version": number,
+                "input_schema": skill.input_schema,
+                "verification": skill.verification,
             }
             atomic_write(meta_path, json.dumps(meta, indent=2).encode("utf-8"))
             atomic_write(path, skill.source.encode("utf-8"))
@@ -451,7 +509,7 @@ class FileStorage:
             existed = path.exists()
             if existed:
                 self._keep_unrecorded(name)
-                self._record(name, None, None, None, utc_now())
+                self._record(None, utc_now(), name=name)
             path.unlink(missing_ok=True)
             self._meta_path(name).unlink(missing_ok=True)
             self._note_name(name, present=False)
@@ -497,6 +555,7 @@ class FileStorage:
             path.unlink(missing_ok=True)
             self._meta_path(name).unlink(missing_ok=True)
             shutil.rmtree(history, ignore_errors=True)
+        self._forget_stats(name)
         self._skill_cache.pop(name, None)
         if existed:
             self._bump_revision()
@@ -555,32 +614,28 @@ class FileStorage:
                         description=data.get("description"),
                         author=data.get("author"),
                         deleted=bool(data.get("deleted", False)),
+                        verification=checked_verification(data.get("verification")),
                     )
                 )
             except (OSError, ValueError, KeyError, TypeError):
                 logger.warning("%r: skipping the damaged history entry %s", self, path)
         return sorted(found, key=lambda entry: entry.version)
 
-    def _record(
-        self,
-        name: str,
-        source: str | None,
-        description: str | None,
-        author: str | None,
-        when: str,
-    ) -> int:
-        """Append one history entry (a delete when `source` is None); its number."""
+    def _record(self, skill: StoredSkill | None, when: str, *, name: str = "") -> int:
+        """Append one history entry (a delete when `skill` is None); its number."""
+        name = skill.name if skill is not None else name
         versions = self._versions(name)
         number = versions[-1].version + 1 if versions else 1
         directory = self._history_dir(name)
-        if source is not None:
-            atomic_write(directory / f"{number:06d}.py", source.encode("utf-8"))
+        if skill is not None:
+            atomic_write(directory / f"{number:06d}.py", skill.source.encode("utf-8"))
         entry = {
             "created_at": when,
-            "sha256": source_hash(source) if source is not None else None,
-            "description": description,
-            "author": author,
-            "deleted": source is None,
+            "sha256": source_hash(skill.source) if skill is not None else None,
+            "description": skill.description if skill is not None else None,
+            "author": skill.author if skill is not None else None,
+            "deleted": skill is None,
+            "verification": skill.verification if skill is not None else None,
         }
         atomic_write(directory / f"{number:06d}.json", json.dumps(entry).encode("utf-8"))
         return number
@@ -589,7 +644,8 @@ class FileStorage:
         """Record the current file as a version if a person changed it since the last one."""
         current = self._read_skill(name)
         if current is not None and _unrecorded(current, self._versions(name)):
-            self._record(name, current.source, current.description, None, current.updated_at)
+            unrecorded = dataclasses.replace(current, author=None, verification=None)
+            self._record(unrecorded, current.updated_at)
 
     # --- artifacts ---------------------------------------------------------------------
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from py_code_mode._packages import CapabilityPackage
-from py_code_mode._storage.base import ArtifactInfo, SkillVersion, Storage, StoredSkill
+from py_code_mode._storage.base import (
+    ArtifactInfo,
+    SkillStats,
+    SkillUse,
+    SkillVersion,
+    Storage,
+    StoredSkill,
+)
 from py_code_mode._storage.file import FileStorage
 from py_code_mode.errors import ReadOnlyError
 
@@ -149,6 +156,13 @@ class LayeredStorage:
 
     async def load_search_index(self, name: str) -> bytes | None:
         return await self._top.load_search_index(name)
+
+    async def record_skill_uses(self, uses: list[SkillUse]) -> None:
+        # Uses of a package's skills are the workspace's to count: packages stay unwritten.
+        await self._top.record_skill_uses(uses)
+
+    async def skill_stats(self) -> dict[str, SkillStats]:
+        return await self._top.skill_stats()
 
     async def save_search_index(self, name: str, data: bytes) -> None:
         # The vectors of package skills are the workspace's cache too: packages stay unwritten.

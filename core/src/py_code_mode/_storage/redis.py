@@ -35,10 +35,13 @@ from py_code_mode import _names
 from py_code_mode._storage import _records
 from py_code_mode._storage.base import (
     ArtifactInfo,
+    SkillStats,
+    SkillUse,
     SkillVersion,
     StoredSkill,
     artifact_not_found,
     case_twin,
+    checked_verification,
     seconds_until,
     source_hash,
     utc_now,
@@ -116,7 +119,9 @@ end
 # case is refused with a CASE_TWIN error. ARGV[2] is the record's
 # JSON up to its last keys, "created_at":, whose value is kept from the stored record if
 # there is one, else ARGV[3]; the script adds "version". ARGV[4..7]: the version's time,
-# source, description and author ("" for none). One round trip, atomic: the record, its
+# source, description and author ("" for none); ARGV[8] the verification record as JSON
+# ("" for none), kept in the entry as a string (cjson turns [] into {}). One round trip,
+# atomic: the record, its
 # history entry and the version counter move together.
 _SAVE_SKILL = (
     _KEEP_UNRECORDED
@@ -143,6 +148,7 @@ local n = keep_unrecorded(KEYS[3], old) + 1
 local entry = {version = n, created_at = ARGV[4], source = ARGV[5]}
 if ARGV[6] ~= '' then entry['description'] = ARGV[6] end
 if ARGV[7] ~= '' then entry['author'] = ARGV[7] end
+if ARGV[8] ~= '' then entry['verification'] = ARGV[8] end
 redis.call('RPUSH', KEYS[3], cjson.encode(entry))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. cjson.encode(created) .. ',"version":' .. n .. '}')
 return redis.call('INCR', KEYS[2])
@@ -466,6 +472,7 @@ class RedisStorage:
         keys = self._skill_keys(field)
         args = [field, head, skill.created_at, skill.updated_at, skill.source]
         args += [skill.description or "", skill.author or ""]
+        args += [_compact(skill.verification) if skill.verification else ""]
         client = self._redis()
         try:
             await self._scripts.save_skill(keys, args, client)
@@ -492,10 +499,12 @@ class RedisStorage:
         return bool(gone)
 
     async def purge_skill(self, name: str) -> bool:
-        """Remove a skill and its whole history."""
+        """Remove a skill, its whole history and its usage stats."""
         field = _names.skill_name(name)
         keys = self._skill_keys(field)
+        counters = [f"{field}:{c}" for c in ("calls", "failures", "seconds", "last_used")]
         try:
+            await self._redis().hdel(self._keys.skill_stats, *counters)
             gone = await self._scripts.purge_skill(keys, [field], self._redis())
         except RedisError as exc:
             raise self._failed(exc) from exc
@@ -537,6 +546,44 @@ class RedisStorage:
             if entry.get("version") == version and isinstance(entry.get("source"), str):
                 return _skill_version(name, entry).with_source(entry["source"])
         return None
+
+    async def record_skill_uses(self, uses: list[SkillUse]) -> None:
+        """Increment each skill's counters in the stats hash, in one round trip."""
+        key, when = self._keys.skill_stats, utc_now()
+        try:
+            async with self._redis().pipeline(transaction=False) as pipe:
+                for use in uses:
+                    field = _names.skill_name(use.name)
+                    pipe.hincrby(key, f"{field}:calls", use.calls)
+                    pipe.hincrby(key, f"{field}:failures", use.failures)
+                    pipe.hincrbyfloat(key, f"{field}:seconds", use.seconds)
+                    pipe.hset(key, f"{field}:last_used", when)
+                await pipe.execute()
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+
+    async def skill_stats(self) -> dict[str, SkillStats]:
+        """Every used skill's stats, from the stats hash."""
+        try:
+            fields = await self._redis().hgetall(self._keys.skill_stats)
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        counters: dict[str, dict[str, Any]] = {}
+        for field, value in _decoded_items(fields):
+            name, _, counter = field.rpartition(":")
+            counters.setdefault(name, {})[counter] = value
+        found = {}
+        for name, values in counters.items():
+            try:
+                found[name] = SkillStats(
+                    calls=int(values.get("calls", 0)),
+                    failures=int(values.get("failures", 0)),
+                    total_seconds=float(values.get("seconds", 0.0)),
+                    last_used=values.get("last_used"),
+                )
+            except (TypeError, ValueError):
+                logger.warning("skipping the damaged usage stats of skill %r in Redis", name)
+        return found
 
     async def load_search_index(self, name: str) -> bytes | None:
         """The search index STRING, or None."""
@@ -766,6 +813,8 @@ def _skill_record(skill: StoredSkill) -> str:
             "parameters": list(skill.parameters),
             "updated_at": skill.updated_at,
             **({"author": skill.author} if skill.author else {}),
+            **({"input_schema": skill.input_schema} if skill.input_schema else {}),
+            **({"verification": skill.verification} if skill.verification else {}),
         }
     )
 
@@ -790,6 +839,8 @@ def _stored_skill(name: str, record: bytes | str) -> StoredSkill | None:
         updated_at=str(value.get("updated_at") or now),
         author=value.get("author") if isinstance(value.get("author"), str) else None,
         version=value.get("version") if isinstance(value.get("version"), int) else None,
+        input_schema=schema if isinstance(schema := value.get("input_schema"), dict) else None,
+        verification=checked_verification(value.get("verification")),
         parameters=tuple(p for p in parameters if isinstance(p, dict))
         if isinstance(parameters, list)
         else (),
@@ -813,4 +864,7 @@ def _skill_version(name: str, entry: dict[str, Any]) -> SkillVersion:
         description=(description.strip() or None) if isinstance(description, str) else None,
         author=author if isinstance(author, str) else None,
         deleted=bool(entry.get("deleted", False)),
+        verification=checked_verification(_json(verification))
+        if isinstance(verification := entry.get("verification"), str)
+        else None,
     )

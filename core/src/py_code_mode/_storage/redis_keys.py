@@ -9,6 +9,8 @@ Every key starts with ``<prefix>:``, so one Redis holds many tenants apart::
                                     {version, created_at, deleted: true}
     P:skills:__names__       HASH   field = a skill name in lower case, value = the name
     P:skills:__index__:<n>   STRING a skill search index (vectors of one embedder)
+    P:skills:__stats__       HASH   usage stats: fields <name>:calls, <name>:failures
+                                    (HINCRBY), <name>:seconds (HINCRBYFLOAT), <name>:last_used
     P:skills:__version__     STRING a counter, INCR'd with every skill and tool definition
                                     write and delete: the storage's revision
     P:artifacts:<name>       STRING the artifact's bytes (with a native TTL if it has one)
@@ -77,6 +79,11 @@ class RedisKeys:
     def skill_history(self, name: str) -> str:
         """LIST of a skill's versions and deletes, oldest first (JSON entries)."""
         return f"{self.prefix}:skills:__history__:{_names.skill_name(name)}"
+
+    @property
+    def skill_stats(self) -> str:
+        """HASH of usage counters, ``<name>:<counter>`` fields, so hosts' counts add up."""
+        return f"{self.prefix}:skills:__stats__"
 
     def search_index(self, name: str) -> str:
         """STRING holding a skill search index (the vectors of one embedder)."""
