@@ -8,6 +8,13 @@ Sessions come from a `SessionPool` per server lifespan (`_sessions.py`): the con
 one session over stdio, and over HTTP one per MCP session. A session that cannot start
 does not stop the server: every call then reports why, as a tool error the model and the
 user can read.
+
+The skill library is also served as MCP skills, the Skills extension
+(`io.modelcontextprotocol/skills`, `_skills.py`): `skills/list`, `skills/get`, and each
+skill's files as `skill://` resources. The SDK has no support for the extension, but its
+low-level server routes any method that has a handler (`Server.add_request_handler`) and
+advertises `Server.extensions` under `capabilities.extensions`, the same two hooks its
+`MCPServer` uses to apply an `Extension`; those are the ones used here.
 """
 
 from __future__ import annotations
@@ -25,13 +32,19 @@ from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.caching import CacheHint
 from mcp.server.models import InitializationOptions
 from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
-from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    ResourcesListChanged,
+    ToolsListChanged,
+)
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from py_code_mode import AgentTool, Session, Toolkit, ToolkitOptions, ToolOutput
 from py_code_mode.errors import CodeModeError
 
 from py_code_mode_mcp._output import OutputRelay
 from py_code_mode_mcp._sessions import SHARED, AtCapacityError, SessionPool
+from py_code_mode_mcp._skills import EXTENSION, GetSkillParams, SkillCatalog
 
 __all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_MAX_SESSIONS", "CodeModeServer", "create_server"]
 
@@ -49,9 +62,9 @@ DEFAULT_IDLE_TIMEOUT = 30 * 60.0
 class CodeModeServer(Server[SessionPool]):
     """The SDK's low-level server, with py-code-mode's sessions.
 
-    It advertises `tools.listChanged` on every transport: the stdio runner takes
-    initialization options from its caller, but the streamable HTTP manager asks the server
-    for its defaults, so the default is where this belongs.
+    It advertises `tools.listChanged` and `resources.listChanged` on every transport: the
+    stdio runner takes initialization options from its caller, but the streamable HTTP
+    manager asks the server for its defaults, so the default is where this belongs.
     """
 
     def __init__(self, handlers: _Handlers, name: str) -> None:
@@ -61,12 +74,23 @@ class CodeModeServer(Server[SessionPool]):
             lifespan=handlers.lifespan,
             get_tool_input_schema=handlers.input_schema,
             # The run_code description lists the skills, so a listing is stale at once.
-            cache_hints={"tools/list": CacheHint(ttl_ms=0, scope="private")},
+            cache_hints={
+                "tools/list": CacheHint(ttl_ms=0, scope="private"),
+                "resources/list": CacheHint(ttl_ms=0, scope="private"),
+                "resources/read": CacheHint(ttl_ms=0, scope="private"),
+            },
             on_list_tools=handlers.list_tools,
             on_call_tool=handlers.call_tool,
+            on_list_resources=handlers.list_resources,
+            on_read_resource=handlers.read_resource,
             on_subscriptions_listen=handlers.listen,
         )
         self._handlers = handlers
+        # The Skills extension: its two methods, and its (empty) settings, which also say
+        # that `resources/directory/read` is not served.
+        self.add_request_handler("skills/list", types.PaginatedRequestParams, handlers.list_skills)
+        self.add_request_handler("skills/get", GetSkillParams, handlers.get_skill)
+        self.extensions[EXTENSION] = {}
 
     @property
     def max_sessions(self) -> int | None:
@@ -89,10 +113,33 @@ class CodeModeServer(Server[SessionPool]):
         extensions: dict[str, dict[str, Any]] | None = None,
     ) -> InitializationOptions:
         return super().create_initialization_options(
-            notification_options or NotificationOptions(tools_changed=True),
+            notification_options or NotificationOptions(tools_changed=True, resources_changed=True),
             experimental_capabilities,
             extensions,
         )
+
+    def get_capabilities(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        *,
+        protocol_version: str | None = None,
+    ) -> types.ServerCapabilities:
+        capabilities = super().get_capabilities(
+            notification_options,
+            experimental_capabilities,
+            extensions,
+            protocol_version=protocol_version,
+        )
+        # On 2026-07-28 the SDK claims `resources.subscribe` whenever it serves
+        # subscriptions/listen (ours is for list changes). No resource is ever announced
+        # as updated on its own: a skill changes as a whole, announced as a changed list.
+        resources = capabilities.resources
+        if resources is not None and resources.subscribe:
+            resources = resources.model_copy(update={"subscribe": False})
+            capabilities = capabilities.model_copy(update={"resources": resources})
+        return capabilities
 
 
 @dataclass
@@ -165,6 +212,26 @@ class _Handlers:
             logger.exception("serving the tool list without a fresh skill listing")
         return types.ListToolsResult(tools=[_mcp_tool(tool) for tool in toolkit.tools])
 
+    async def list_skills(
+        self, ctx: ServerRequestContext[SessionPool], params: types.PaginatedRequestParams
+    ) -> dict[str, Any]:
+        return await _catalog(ctx).list_skills(params.cursor)
+
+    async def get_skill(
+        self, ctx: ServerRequestContext[SessionPool], params: GetSkillParams
+    ) -> dict[str, Any]:
+        return await _catalog(ctx).get_skill(params.uri)
+
+    async def list_resources(
+        self, ctx: ServerRequestContext[SessionPool], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return await _catalog(ctx).list_resources(params.cursor if params else None)
+
+    async def read_resource(
+        self, ctx: ServerRequestContext[SessionPool], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        return await _catalog(ctx).read(params.uri)
+
     async def call_tool(
         self, ctx: ServerRequestContext[SessionPool], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
@@ -197,16 +264,28 @@ class _Handlers:
         # The toolkit compares the storage's revision around every call that can write, so a
         # skill made inside run_code, or by another server on the same storage, counts too.
         if toolkit.changes != changes:
-            await self._announce_tools_changed(ctx)
+            await self._announce_changes(ctx)
         return output
 
-    async def _announce_tools_changed(self, ctx: ServerRequestContext[SessionPool]) -> None:
+    async def _announce_changes(self, ctx: ServerRequestContext[SessionPool]) -> None:
+        """The tool list changed (run_code lists the skills), and so did the skill files.
+
+        The Skills extension defines no notification of its own: a skill's files are
+        resources, so the resource list changing is how a client hears of new skills.
+        """
         try:
             await self._bus.publish(ToolsListChanged())
+            await self._bus.publish(ResourcesListChanged())
             if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
                 await ctx.session.send_tool_list_changed()
+                await ctx.session.send_resource_list_changed()
         except Exception:  # top level: a missed hint must not fail a call that succeeded
-            logger.exception("could not announce the changed tool list")
+            logger.exception("could not announce the changed tool and resource lists")
+
+
+def _catalog(ctx: ServerRequestContext[SessionPool]) -> SkillCatalog:
+    """The skills every client is served: the storage's, read through the shared session."""
+    return SkillCatalog(ctx.lifespan_context.listing)
 
 
 def _key(ctx: ServerRequestContext[SessionPool]) -> object:

@@ -1,10 +1,13 @@
 """`py-code-mode store`: move a library between a workspace directory, Redis and a zip file.
 
 Every verb reads and writes through `FileStorage` and `RedisStorage` (see `_library`), so
-what `bootstrap` writes is exactly what a `Session` on that Redis reads. Exit status: 0 on
-success (`diff`: no differences), 1 when `diff` finds differences, 2 on any error (a bad
-URL, an unreachable server, a damaged archive, items that differ without ``--force``); an
-error is one line on stderr, with any password in a URL replaced by ``***``.
+what `bootstrap` writes is exactly what a `Session` on that Redis reads; `import-skills`
+saves through `SkillLibrary.create`, so each skill is validated and recorded as a version.
+Exit status: 0 on success (`diff`: no differences), 1 when `diff` finds differences or
+some skills of `export-skills`/`import-skills` failed (the others are done), 2 on any
+error (a bad URL, an unreachable server, a damaged archive, items that differ without
+``--force``); an error is one line on stderr, with any password in a URL replaced by
+``***``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ from py_code_mode._cli._library import (
     read_library,
 )
 from py_code_mode._cli._progress import Progress
+from py_code_mode._skills.agent_skills import (
+    ImportedSkill,
+    SkillFolder,
+    export_skill,
+    read_folders,
+    write_folder,
+)
+from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._skills.model import Skill
 from py_code_mode._storage.base import Storage
 from py_code_mode._storage.file import FileStorage
@@ -50,12 +61,15 @@ RedisStorage, so a Session on the target reads exactly what was written.
   list                        show what a store holds
   export FILE                 write a whole library to one zip file
   import FILE                 read a zip file into a directory or Redis
+  export-skills DIR           write skills as Agent Skills folders (DIR/<name>/SKILL.md)
+  import-skills DIR           read Agent Skills folders into a directory or Redis
 """
 
 _EPILOG = """\
 Items that differ are never overwritten without --force, and items only the target has
 are removed only with --clear. Exit status: 0 done (diff: identical), 1 diff found
-differences, 2 error.
+differences or some skills of export-skills/import-skills failed (the rest are done),
+2 error.
 """
 
 Action = Callable[[argparse.Namespace, "_Context"], Awaitable[int]]
@@ -109,6 +123,45 @@ def add_parser(commands: Any) -> None:
     imported.add_argument("file", metavar="FILE", help="an archive written by export")
     _location(imported)
     _writing(imported, "the target")
+
+    export_skills = _verb(
+        verbs,
+        "export-skills",
+        "write skills as Agent Skills folders: DIR/<name>/SKILL.md and the code",
+        _export_skills,
+    )
+    export_skills.add_argument(
+        "skills_dir", metavar="DIR", help="the folder to write the skill folders into"
+    )
+    _location(export_skills)
+    export_skills.add_argument(
+        "--skill",
+        dest="skills",
+        action="append",
+        metavar="NAME",
+        help="only this skill, repeatable (default: every skill)",
+    )
+    export_skills.add_argument(
+        "--force", action="store_true", help="replace skill folders that exist in DIR"
+    )
+    _skill_folders(export_skills)
+
+    import_skills = _verb(
+        verbs,
+        "import-skills",
+        "read Agent Skills folders (DIR/SKILL.md, or DIR/*/SKILL.md) into a directory or Redis",
+        _import_skills,
+    )
+    import_skills.add_argument(
+        "skills_dir", metavar="DIR", help="a skill folder, or a folder of skill folders"
+    )
+    _location(import_skills)
+    import_skills.add_argument(
+        "--force",
+        action="store_true",
+        help="replace skills that differ in the target (their old versions stay in history)",
+    )
+    _skill_folders(import_skills)
 
 
 def _verb(verbs: Any, name: str, summary: str, action: Action) -> argparse.ArgumentParser:
@@ -177,6 +230,11 @@ def _progress(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="show progress on stderr (default: when stderr is a terminal)",
     )
+
+
+def _skill_folders(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(types=["skills"])
+    _progress(parser)
 
 
 def _writing(parser: argparse.ArgumentParser, target: str) -> None:
@@ -324,6 +382,113 @@ async def _export(args: argparse.Namespace, context: _Context) -> int:
     ]
     print(f"exported {_where(source)} to {args.file}: {', '.join(totals)}")
     return 0
+
+
+def _failed(verb: str, where: object, exc: BaseException | str) -> None:
+    """One skill (or folder) that failed, one line on stderr; the others go on."""
+    lines = (line.strip() for line in str(exc).splitlines())
+    message = " ".join(line for line in lines if line) or type(exc).__name__
+    print(f"py-code-mode store {verb}: error: {where}: {message}", file=sys.stderr)
+
+
+async def _export_skills(args: argparse.Namespace, context: _Context) -> int:
+    source = context.location(must_exist=True)
+    library = SkillLibrary(source)
+    stored = {skill.name for skill in await source.list_skills()}
+    wanted = sorted(stored if args.skills is None else set(args.skills))
+    unknown = [name for name in wanted if name not in stored]
+    if unknown:
+        shown = ", ".join(sorted(stored)[:20]) or "none"
+        raise UsageError(
+            f"{_where(source)} has no skill {', '.join(map(repr, unknown))}; it has: {shown}"
+        )
+    folders: list[SkillFolder] = []
+    failed = 0
+    for name in wanted:
+        try:
+            details = await library.get(name)
+            if details is None:  # a hand-edited file that no longer parses
+                raise await _unusable(source, name)
+            folders.append(export_skill(details))
+        except InputError as exc:
+            failed += 1
+            _failed(args.verb, f"skill {name!r}", exc)
+    parent = Path(args.skills_dir)
+    existing = [f.name for f in folders if (parent / f.name).exists()]
+    if existing and not args.force:
+        raise UsageError(
+            f"refusing to replace skill folders that exist in {str(parent)!r}: "
+            f"{', '.join(existing[:10])}{' and more' if len(existing) > 10 else ''}; nothing "
+            "was written. Add --force to replace them"
+        )
+    for done, folder in enumerate(folders, 1):
+        write_folder(folder, parent, force=args.force)
+        context.progress.update("exported", "skills", done, len(folders))
+    noun = "skill" if len(folders) == 1 else "skills"
+    failures = f"; {failed} failed (see above)" if failed else ""
+    print(f"exported {len(folders)} {noun} from {_where(source)} to {parent}{failures}")
+    return 1 if failed else 0
+
+
+async def _unusable(store: Storage, name: str) -> InputError:
+    """Why the stored skill `name` is not a usable skill."""
+    stored = await store.get_skill(name)
+    if stored is None:
+        return InputError("it was deleted while the skills were exported")
+    try:
+        Skill.from_source(name, stored.source, stored.description)
+    except InputError as exc:
+        return exc
+    return InputError("it is not a usable skill")
+
+
+async def _import_skills(args: argparse.Namespace, context: _Context) -> int:
+    read = list(read_folders(Path(args.skills_dir)))  # refuses a DIR that holds no skills
+    target = context.location(must_exist=False)
+    library = SkillLibrary(target)
+    written = unchanged = failed = 0
+    for done, (folder, skill) in enumerate(read, 1):
+        context.progress.update("read", "skill folders", done, len(read))
+        if not isinstance(skill, ImportedSkill):
+            failed += 1
+            _failed(args.verb, folder, skill)
+            continue
+        current = await target.get_skill(skill.name)
+        if current is not None and (current.source, (current.description or "").strip()) == (
+            skill.source,
+            skill.description,
+        ):
+            unchanged += 1
+            continue
+        if current is not None and not args.force:
+            failed += 1
+            _failed(
+                args.verb,
+                folder,
+                f"skill {skill.name!r} exists in {_where(target)} and differs; add --force to "
+                "replace it (its current version stays in its history)",
+            )
+            continue
+        try:
+            await library.create(skill.name, skill.source, skill.description)
+        except InputError as exc:
+            failed += 1
+            _failed(args.verb, folder, exc)
+            continue
+        written += 1
+        if skill.ignored:
+            print(
+                f"py-code-mode store {args.verb}: note: {folder}: skill {skill.name!r} does not "
+                f"keep {', '.join(skill.ignored[:10])}"
+                f"{' and more' if len(skill.ignored) > 10 else ''}",
+                file=sys.stderr,
+            )
+    failures = f", {failed} failed (see above)" if failed else ""
+    print(
+        f"imported into {_where(target)}: wrote {written} "
+        f"{'skill' if written == 1 else 'skills'}, {unchanged} unchanged{failures}"
+    )
+    return 1 if failed else 0
 
 
 async def _diff(args: argparse.Namespace, context: _Context) -> int:
