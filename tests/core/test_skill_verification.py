@@ -238,3 +238,31 @@ async def test_a_rollback_keeps_the_verification_of_the_version(session: Session
 )
 def test_an_example_matches_as_data(got: object, expected: object, equal: bool) -> None:
     assert same(got, expected) is equal
+
+
+async def test_a_ten_megabyte_source_or_tests_are_refused_and_nothing_is_lost(
+    session: Session,
+) -> None:
+    await session.create_skill("slugify", SLUG)
+    huge = SLUG + "# " + "x" * 10_000_000 + "\n"
+    result = await session.run(
+        "skills.create('slugify', 'def run(): pass\\n# ' + 'x' * 10_000_000)"
+    )
+    assert result.error_type == "InvalidSkillError"
+    assert "source is over 256,000 bytes" in str(result.error)
+    with pytest.raises(InvalidSkillError, match="over 256,000 bytes"):
+        await session.create_skill("slugify", huge)
+    with pytest.raises(InvalidSkillError, match="tests are over 256,000 bytes"):
+        await session.create_skill("slugify", SLUG, tests="assert True\n" * 1_000_000)
+    assert await current_source(session, "slugify") == SLUG
+
+
+async def test_a_skill_importing_a_missing_module_names_the_deps_add(session: Session) -> None:
+    source = "import no_such_module_xq.sub\n\ndef run():\n    return 1\n"
+    await session.create_skill("needs", source)
+    result = await session.run("skills.needs()")
+    assert result.error_type == "ModuleNotFoundError"
+    assert "Skill 'needs' imports 'no_such_module_xq'" in str(result.error)
+    assert "deps.add('no_such_module_xq')" in str(result.error)
+    with pytest.raises(ModuleNotFoundError, match=r"deps.add\('no_such_module_xq'\)"):
+        await session.create_skill("needs", source, examples=[{"args": {}}])

@@ -463,7 +463,18 @@ class Skills(_Namespace):
         tree = parse_module(source, filename)
         check_requires(name, declared_requires(tree))
         code = compile(tree, filename, "exec", dont_inherit=True)
-        exec(code, module_globals)  # noqa: S102 - skills are code; running them is the job
+        try:
+            exec(code, module_globals)  # noqa: S102 - skills are code; running them is the job
+        except ModuleNotFoundError as exc:
+            if exc.name is None or "deps.add" in str(exc):
+                raise
+            missing = exc.name.partition(".")[0]
+            raise ModuleNotFoundError(
+                f"Skill {name!r} imports {exc.name!r}, which this session has not installed: "
+                f"deps.add({missing!r}) installs it if its package has that name; declaring "
+                f"__requires__ = [...] in the skill says so before it runs",
+                name=exc.name,
+            ) from exc
         if not callable(module_globals.get("run")):
             raise errors.InvalidSkillError(f"Skill {name!r} does not define run()")
         return module_globals
@@ -486,6 +497,8 @@ class Skills(_Namespace):
         name, source = arguments.get("name"), arguments.get("source")
         if not isinstance(name, str) or not name.isidentifier() or not isinstance(source, str):
             return  # the host refuses it, saying why
+        if any(len(text) > verify.MAX_SOURCE_CHARS for text in (source, tests or "")):
+            return  # the host refuses sources this large before running anything
         if examples is not None and not verify.examples_shaped(examples):
             return  # the host refuses the shape, saying what an example looks like
         requires = arguments.get("requires")

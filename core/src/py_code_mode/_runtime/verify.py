@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_SHOWN = 200
 """Characters of a value or an error message shown in a failure."""
+MAX_SOURCE_CHARS = 256_000
+"""A source or tests longer than this the host refuses (`_skills.model.MAX_SOURCE_BYTES`)."""
 MAX_EXAMPLES = 50
 """Examples one save may carry (the host's argument type says so too: `_params`)."""
 

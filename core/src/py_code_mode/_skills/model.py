@@ -13,9 +13,11 @@ from typing import Any
 
 from py_code_mode import _names
 from py_code_mode._deps.requirements import parse_requirement
+from py_code_mode._runtime.verify import MAX_SOURCE_CHARS
 from py_code_mode.errors import InvalidRequirementError, InvalidSkillError
 
-MAX_SOURCE_BYTES = 256_000
+MAX_SOURCE_BYTES = MAX_SOURCE_CHARS
+"""A skill's source (or tests) may be this long in UTF-8; the worker skips larger ones too."""
 INJECTED_NAMES = frozenset({"tools", "skills", "artifacts", "deps"})
 """Namespaces a skill gets as globals; upstream also let `run` take them as parameters."""
 
