@@ -7,10 +7,11 @@ trip more; agent code can forge it only with numbers the host accepts as counts.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
-from py_code_mode import Session
+from py_code_mode import FileStorage, Session
 
 pytestmark = pytest.mark.anyio
 
@@ -73,3 +74,15 @@ async def test_a_forged_report_with_impossible_counts_is_refused(
     )
     assert result.error_type in ("InputError", "InvalidNameError", "WireError"), result.error
     assert await session.storage.skill_stats() == {}
+
+
+async def test_counts_reported_just_before_close_are_written(
+    session: Session, workspace: Path
+) -> None:
+    # Counts are written together, a moment after they arrive; closing writes what is left.
+    await session.create_skill("double", "def run(n: int) -> int:\n    return 2 * n\n")
+    result = await session.run("[skills.double(n=i) for i in range(4)]")
+    assert result.value == [0, 2, 4, 6]
+    await session.close()
+    stats = await FileStorage(workspace).skill_stats()
+    assert (stats["double"].calls, stats["double"].failures) == (4, 0)

@@ -381,7 +381,10 @@ class Session(AsyncOperations):
                 try:
                     await self._executor.close()
                 finally:
-                    await self._host.tools.close()
+                    try:
+                        await self._host.skills.flush()
+                    finally:
+                        await self._host.tools.close()
         finally:
             await self._storage.close()
 

@@ -56,9 +56,14 @@ class DirectChannel:
         self.run_thread: int | None = None
         """The agent thread: its requests are the run's own, abandoned with a timed-out run."""
         self._run_requests: set[asyncio.Task[Any]] = set()
+        self.requests: set[asyncio.Task[Any]] = set()
+        """Every request being served, so that closing can let their writes land."""
 
     async def _answer(self, verb: str, args: dict[str, Any], of_run: bool) -> Any:
         task = asyncio.current_task()
+        if task is not None:
+            self.requests.add(task)
+            task.add_done_callback(self.requests.discard)
         if of_run and task is not None:
             self._run_requests.add(task)
             task.add_done_callback(self._run_requests.discard)
@@ -329,4 +334,7 @@ class InProcessExecutor:
             if self._agent is not None:
                 self._agent.stop()
                 await asyncio.to_thread(self._agent.thread.join, 5.0)
+                serving = set(self._agent.channel.requests)
+                if serving:  # a run's usage report, say: let its write land first
+                    await asyncio.wait(serving, timeout=self._grace)
                 self._agent = None

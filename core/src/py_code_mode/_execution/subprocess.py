@@ -583,6 +583,10 @@ class _Worker:
             await asyncio.wait_for(asyncio.shield(self.process.wait()), grace)
         except TimeoutError:
             self._kill_everything()
+        if self._requests:
+            # Requests still being served (a run's usage report, a thread's last write) may
+            # be writing to storage: let them land before it is closed, within the grace.
+            await asyncio.wait(set(self._requests), timeout=grace)
         await self._shutdown()
 
     async def _shutdown(self) -> None:

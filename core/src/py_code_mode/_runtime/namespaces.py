@@ -421,12 +421,22 @@ class Skills(_Namespace):
         self._compiled: dict[tuple[str, str], Callable[..., Any]] = {}
         self._uses: dict[str, list[Any]] = {}
         self._uses_lock = _thread.allocate_lock()
+        self._sources: dict[str, str] = {}
+        """Skill sources asked of the host during this run."""
         super().__init__("skills", channel, specs)
         self.invoke = SkillInvoker(self)
 
     def load(self, name: str) -> Callable[..., Any]:
-        """Return the skill's `run`, compiled once per version of its source."""
-        source = self._channel.request("skills.source", {"name": name})
+        """Return the skill's `run`, compiled once per version of its source.
+
+        The source is asked of the host once per run (a loop calling a skill a thousand
+        times asks once), so a version saved elsewhere is picked up by the next run; a
+        save from this worker forgets what was asked at once.
+        """
+        source = self._sources.get(name)
+        if source is None:
+            source = self._channel.request("skills.source", {"name": name})
+            self._sources[name] = source
         key = (name, source)
         run = self._compiled.get(key)
         if run is None:
@@ -444,6 +454,7 @@ class Skills(_Namespace):
 
     def after_run(self) -> None:
         """Report this run's invocations to the host, without waiting for its answer."""
+        self._sources.clear()
         with self._uses_lock:
             uses, self._uses = self._uses, {}
         if uses:
@@ -481,6 +492,10 @@ class Skills(_Namespace):
 
     def _before(self, spec: dict[str, Any]) -> Callable[[dict[str, Any]], None] | None:
         return self._verify if spec["verb"] == "skills.create" else None
+
+    def _after(self, spec: dict[str, Any]) -> Callable[[], None] | None:
+        # A skill saved, rolled back or deleted from here is run in its new form at once.
+        return None if spec["read_only"] else self._sources.clear
 
     def _verify(self, arguments: dict[str, Any]) -> None:
         """Run a new skill's examples and tests here before it is sent to be saved.

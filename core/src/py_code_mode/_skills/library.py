@@ -47,6 +47,8 @@ _RRF_K = 10
 """Reciprocal rank fusion's constant: a smaller one lets each ranking's top matter more."""
 _SUCCESS_PRIOR = 0.2
 """How much a skill's record moves its search score: x0.9 (always failing) to x1.1."""
+_FLUSH_DELAY = 1.0
+"""Seconds reported counts wait before they are written, so that they are written together."""
 _STATS_MAX_AGE = 30.0
 """Seconds search may rank with usage stats read earlier (listings always read them): a
 search of an unchanged library stays one revision check, and a prior may lag a little."""
@@ -90,6 +92,15 @@ def with_prior(
         rate = known.success_rate if known is not None else 0.5
         weighed.append((key, score * (1 + _SUCCESS_PRIOR * (rate - 0.5))))
     return sorted(weighed, key=lambda item: (-item[1], item[0]))
+
+
+def _added(first: SkillUse, second: SkillUse) -> SkillUse:
+    return SkillUse(
+        first.name,
+        first.calls + second.calls,
+        first.failures + second.failures,
+        first.seconds + second.seconds,
+    )
 
 
 def _sort_key(sort: str, stats: SkillStats | None) -> float:
@@ -145,6 +156,11 @@ class SkillLibrary:
         self._refreshing = asyncio.Lock()
         self._stats: tuple[float, dict[str, SkillStats]] | None = None
         """Usage stats as last read, and when (the loop's clock)."""
+        self._unsaved: dict[str, SkillUse] = {}
+        """Counts reported by workers and not yet written to the storage."""
+        self._flushing: asyncio.TimerHandle | None = None
+        self._flush_task: asyncio.Future[None] | None = None
+        self._writing = asyncio.Lock()
 
     def _parse(self, stored: StoredSkill) -> Skill | None:
         version = _version(stored)
@@ -240,9 +256,10 @@ class SkillLibrary:
         return summary
 
     async def _usage(self, max_age: float) -> dict[str, SkillStats]:
-        """Usage stats, read again when older than `max_age` seconds."""
+        """Usage stats, read again (after writing this host's counts) when older than `max_age`."""
         now = asyncio.get_running_loop().time()
         if self._stats is None or now - self._stats[0] > max_age:
+            await self.flush()
             self._stats = (now, await self._storage.skill_stats())
         return self._stats[1]
 
@@ -252,14 +269,39 @@ class SkillLibrary:
         The worker sends them without waiting for an answer, so no skill call waits on
         the storage.
         """
-        reported = [SkillUse(u.name, u.calls, u.failures, u.seconds) for u in uses]
-        if not reported:
-            return
-        await self._storage.record_skill_uses(reported)
-        if self._stats is not None:  # this host's own uses count at once, without a read
-            known, when = self._stats[1], utc_now()
-            for use in reported:
-                known[use.name] = known.get(use.name, SkillStats()).add(use, when)
+        when = utc_now()
+        for use in uses:
+            reported = SkillUse(use.name, use.calls, use.failures, use.seconds)
+            known = self._unsaved.get(use.name)
+            self._unsaved[use.name] = reported if known is None else _added(known, reported)
+            if self._stats is not None:  # this host's own uses count at once, without a read
+                counted = self._stats[1]
+                counted[use.name] = counted.get(use.name, SkillStats()).add(reported, when)
+        if self._unsaved and self._flushing is None:
+            # Counts are written together, a moment later: a loop of runs that each call a
+            # skill costs the storage one write a second, not one per run.
+            self._flushing = asyncio.get_running_loop().call_later(_FLUSH_DELAY, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._flush_task = asyncio.ensure_future(self.flush())
+
+    async def flush(self) -> None:
+        """Write the counts not yet written; listings and the session's close call this.
+
+        A flush under way is waited for, so that after this returns every count reported
+        before it has been written.
+        """
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        async with self._writing:
+            if not self._unsaved:
+                return
+            unsaved, self._unsaved = list(self._unsaved.values()), {}
+            try:
+                await self._storage.record_skill_uses(unsaved)
+            except Exception:  # noqa: BLE001 - counts are advisory; a failed write stays local
+                logger.warning("skill usage stats were not written", exc_info=True)
 
     async def search(self, query: Query, limit: Limit = 10) -> builtins.list[dict[str, Any]]:
         """The skills that best match `query`, best first."""
