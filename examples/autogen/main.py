@@ -2,11 +2,10 @@
 
     uv run python examples/autogen/main.py [workspace]
 
-With OPENAI_API_KEY set and autogen-ext's OpenAI client installed
-(`pip install "autogen-ext[openai]"`), a real model does the task. Otherwise a scripted
-model replays one episode, so the example runs offline: it runs code that keeps its result
-as an artifact, saves that code as a skill, and answers. Both outlive the session, in the
-workspace directory.
+With OPENAI_API_KEY set, a real model does the task (the `autogen` extra brings
+autogen-ext's OpenAI client). Otherwise a scripted model replays one episode, so the
+example runs offline: it runs code that keeps its result as an artifact, saves that code
+as a skill, and answers. Both outlive the session, in the workspace directory.
 """
 
 from __future__ import annotations

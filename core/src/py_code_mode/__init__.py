@@ -166,7 +166,7 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("py-code-mode-core")
+        return version("py-code-mode")
     except PackageNotFoundError:  # a source tree that was never installed
         return "0.0.0"
 

@@ -45,8 +45,9 @@ def _shipped_directories() -> list[Path]:
     """
     here = Path(__file__).resolve().parent
     found = [here / "packages"]
-    if (here.parents[1] / "pyproject.toml").is_file():  # core/src/py_code_mode: a checkout
-        found.append(here.parents[2] / "packages")
+    checkout = here.parents[2]  # <checkout>/core/src/py_code_mode
+    if (checkout / "pyproject.toml").is_file() and (checkout / "hatch_build.py").is_file():
+        found.append(checkout / "packages")
     return found
 
 

@@ -16,6 +16,6 @@ from py_code_mode_autogen._workbench import CodeModeWorkbench
 __all__ = ["CodeModeWorkbench", "CodeOutputEvent", "__version__", "code_mode_tools"]
 
 try:
-    __version__ = version("py-code-mode-autogen")
+    __version__ = version("py-code-mode")
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0.0.0"

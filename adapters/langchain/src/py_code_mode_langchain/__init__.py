@@ -13,7 +13,7 @@ from py_code_mode_langchain._tool import CodeModeTool
 from py_code_mode_langchain._toolkit import CodeModeToolkit
 
 try:
-    __version__ = version("py-code-mode-langchain")
+    __version__ = version("py-code-mode")
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0.0.0"
 

@@ -18,6 +18,6 @@ except ImportError as exc:  # pragma: no cover - the distribution depends on it
 from py_code_mode_llamaindex._spec import CodeModeToolSpec
 from py_code_mode_llamaindex._stream import CodeOutputEvent
 
-__version__ = version("py-code-mode-llamaindex")
+__version__ = version("py-code-mode")
 
 __all__ = ["CodeModeToolSpec", "CodeOutputEvent", "__version__"]

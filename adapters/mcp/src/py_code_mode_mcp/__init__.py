@@ -10,4 +10,4 @@ from py_code_mode_mcp._server import create_server
 
 __all__ = ["__version__", "create_server"]
 
-__version__ = _version("py-code-mode-mcp")
+__version__ = _version("py-code-mode")

@@ -70,7 +70,7 @@ class CodeModeServer(Server[SessionPool]):
     def __init__(self, handlers: _Handlers, name: str) -> None:
         super().__init__(
             name,
-            version=version("py-code-mode-mcp"),
+            version=version("py-code-mode"),
             lifespan=handlers.lifespan,
             get_tool_input_schema=handlers.input_schema,
             # The run_code description lists the skills, so a listing is stale at once.

@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEFAULT_IDLE_TIMEOUT:g})",
     )
     parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {version('py-code-mode-mcp')}"
+        "--version", action="version", version=f"%(prog)s {version('py-code-mode')}"
     )
     return parser
 

@@ -1,8 +1,8 @@
 """Ships the capability packages (the repository's top-level `packages/`) inside the wheel.
 
-They live beside the distributions in the source tree, as the design lays out, and are
+They live at the top of the source tree, beside the import packages' folders, and are
 installed as `py_code_mode/packages`, where `Session(packages=["web"])` finds them. An
-sdist carries them at its own top level; an editable install reads the checkout's.
+sdist carries them as they are; an editable install reads the checkout's.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ class CustomBuildHook(BuildHookInterface):
     """Adds `packages/` to the wheel as `py_code_mode/packages`."""
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        """Find `packages/`: beside core in a checkout, or inside an unpacked sdist."""
+        """Find `packages/` at the top of the tree (a checkout or an unpacked sdist)."""
         if self.target_name != "wheel" or version == "editable":
             return
-        root = Path(self.root)
-        for source in (root.parent / "packages", root / "packages"):
-            if source.is_dir():
-                build_data["force_include"][str(source)] = "py_code_mode/packages"
-                return
-        raise FileNotFoundError(f"no packages/ beside or inside {root}: the tree is incomplete")
+        source = Path(self.root) / "packages"
+        if not source.is_dir():
+            raise FileNotFoundError(f"no packages/ in {self.root}: the tree is incomplete")
+        build_data["force_include"][str(source)] = "py_code_mode/packages"
