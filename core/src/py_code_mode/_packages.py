@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from py_code_mode._yamltext import yaml_problem
+
 __all__ = [
     "WORKSPACE_CONFIG",
     "CapabilityPackage",
@@ -176,7 +178,7 @@ def workspace_packages(root: Path) -> list[str]:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+        raise ValueError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     if data is None:
         return []
     example = "e.g. packages: [web, github]"

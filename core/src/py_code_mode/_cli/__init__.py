@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from py_code_mode._cli import demo, run, store
+from py_code_mode._cli._errors import USER_ERRORS, report
 
 __all__ = ["main"]
 
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="py-code-mode",
         description="A persistent Python session for AI agents: tools, skills, artifacts, deps.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(commands)
@@ -36,3 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except USER_ERRORS as exc:
+        return report(args.command, exc)
+
+
+def _version() -> str:
+    from py_code_mode import __version__
+
+    return str(__version__)

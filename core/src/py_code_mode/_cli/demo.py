@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from py_code_mode._cli._errors import workspace
 from py_code_mode._result import ExecutionResult
 from py_code_mode._session import Session
 
@@ -108,13 +109,17 @@ STEPS: list[tuple[str, str]] = [
         skills.compare_texts(a="one two three", b="one two three four five")
         ''',
     ),
-    (
-        "Everything persists: artifacts outlive the session",
-        """
-        {a["name"]: f'{a["type"]}, {a["size"]} bytes' for a in artifacts.list()}
-        """,
-    ),
 ]
+
+LATER: tuple[str, str] = (
+    "A new session on the same workspace: the skills and artifacts are still there",
+    """
+    {"skills": [s["name"] for s in skills.list()],
+     "artifacts": {a["name"]: f'{a["type"]}, {a["size"]} bytes' for a in artifacts.list()},
+     "again": skills.word_stats(text="saved skills outlive sessions", top=1)["total"]}
+    """,
+)
+"""Played in a second session, after the first has closed: persistence, shown."""
 
 
 def add_parser(commands: Any) -> None:
@@ -123,7 +128,16 @@ def add_parser(commands: Any) -> None:
         "demo", help="run a scripted agent episode showing the learning loop"
     )
     parser.add_argument(
-        "--base", default=None, help="workspace directory (default: a temporary one)"
+        "--base",
+        default=None,
+        help="workspace directory to play in and keep (default: a temporary one, removed "
+        "afterwards unless --keep)",
+    )
+    parser.add_argument(
+        "--init", action="store_true", help="create the --base directory if it does not exist"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary workspace and print its path"
     )
     parser.set_defaults(handler=handle)
 
@@ -131,9 +145,16 @@ def add_parser(commands: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the episode in the given or a temporary workspace."""
     if args.base is not None:
-        return asyncio.run(episode(Path(args.base)))
-    with tempfile.TemporaryDirectory(prefix="py-code-mode-demo-") as base:
-        return asyncio.run(episode(Path(base)))
+        return asyncio.run(episode(workspace(args.base, init=args.init, command="demo")))
+    if args.keep:
+        kept = Path(tempfile.mkdtemp(prefix="py-code-mode-demo-"))
+        status = asyncio.run(episode(kept))
+        print(f"The workspace is kept: {kept}")
+        return status
+    with tempfile.TemporaryDirectory(prefix="py-code-mode-demo-") as temporary:
+        status = asyncio.run(episode(Path(temporary)))
+    print("The temporary workspace was removed; --keep keeps it, --base DIR plays in yours.")
+    return status
 
 
 def prepare_workspace(base: Path) -> None:
@@ -149,17 +170,18 @@ async def episode(base: Path) -> int:
     failures = 0
     async with Session.from_base(base) as session:
         for number, (title, code) in enumerate(STEPS, 1):
-            source = textwrap.dedent(code).strip("\n")
-            result = await session.run(source, timeout=60)
-            failures += not result.is_ok
-            print(render_step(number, title, source, result))
-    print("The library now holds:", ", ".join(s["name"] for s in await _skills(base)))
+            failures += not await _step(session, number, title, code)
+    # The first session has closed, its worker is gone: what a new one finds was stored.
+    async with Session.from_base(base) as later:
+        failures += not await _step(later, len(STEPS) + 1, *LATER)
     return 1 if failures else 0
 
 
-async def _skills(base: Path) -> list[dict[str, Any]]:
-    async with Session.from_base(base) as session:
-        return await session.list_skills()
+async def _step(session: Session, number: int, title: str, code: str) -> bool:
+    source = textwrap.dedent(code).strip("\n")
+    result = await session.run(source, timeout=60)
+    print(render_step(number, title, source, result))
+    return result.is_ok
 
 
 def render_step(number: int, title: str, source: str, result: ExecutionResult) -> str:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from py_code_mode._cli._errors import CliError, workspace
 from py_code_mode._execution.inprocess import InProcessExecutor
 from py_code_mode._execution.sandbox import SandboxExecutor
 from py_code_mode._execution.subprocess import SubprocessExecutor
@@ -21,6 +22,9 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser("run", help="run a Python file (or - for stdin) in a workspace")
     parser.add_argument("file", help="a .py file, or - to read the code from stdin")
     parser.add_argument("--base", default=".", help="workspace directory (default: current)")
+    parser.add_argument(
+        "--init", action="store_true", help="create the --base directory if it does not exist"
+    )
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds before the code is stopped"
     )
@@ -44,9 +48,21 @@ def add_parser(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run the code; exit status 1 if it failed."""
-    code = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    """Run the code; exit status 1 if it failed, 2 for a mistake on the command line."""
+    code = sys.stdin.read() if args.file == "-" else _read(args.file)
+    args.base = workspace(args.base, init=args.init, command="run")
     return asyncio.run(_run(code, args))
+
+
+def _read(file: str) -> str:
+    path = Path(file)
+    if path.is_dir() or not path.exists():
+        what = "is a directory" if path.is_dir() else "no such file"
+        raise CliError(f"{file}: {what}; give a .py file, or - to read the code from stdin")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{file}: not UTF-8 text; give a Python source file") from None
 
 
 async def _run(code: str, args: argparse.Namespace) -> int:
@@ -55,15 +71,11 @@ async def _run(code: str, args: argparse.Namespace) -> int:
         "sandbox": SandboxExecutor,
         "inprocess": InProcessExecutor,
     }
-    try:
-        session = Session(
-            storage=FileStorage(args.base),
-            executor=executors[args.executor](),
-            packages=args.packages,
-        )
-    except ValueError as exc:
-        print(f"py-code-mode run: {exc}", file=sys.stderr)
-        return 2
+    session = Session(
+        storage=FileStorage(args.base),
+        executor=executors[args.executor](),
+        packages=args.packages,
+    )
     async with session:
         result = await session.run(code, timeout=args.timeout, on_output=_echo)
     if result.error:

@@ -58,6 +58,7 @@ from py_code_mode._storage.base import (
     utc_now,
 )
 from py_code_mode._tools._spec import read_spec
+from py_code_mode._yamltext import yaml_problem
 from py_code_mode.errors import (
     InvalidNameError,
     StorageError,
@@ -268,7 +269,7 @@ class FileStorage:
             try:
                 data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as exc:
-                data = ToolDefinitionError(f"{path}: not valid YAML: {exc}")
+                data = ToolDefinitionError(f"{path}: not valid YAML: {yaml_problem(exc)}")
             except (OSError, UnicodeDecodeError) as exc:
                 data = ToolDefinitionError(f"{path}: cannot be read: {exc}")
             found.append((str(path), data))

@@ -33,6 +33,7 @@ from py_code_mode._tools._spec import HTTPToolSpec
 from py_code_mode._tools.base import LateTool, callable_dict, pick, rejected
 from py_code_mode._tools.definition import short_repr
 from py_code_mode._tools.endpoint import Endpoint, endpoint_from_spec
+from py_code_mode._yamltext import yaml_problem
 from py_code_mode.errors import ToolArgumentError, ToolFailedError
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ class HTTPTool(LateTool):
             return yaml.safe_load(text)  # JSON is YAML
         except yaml.YAMLError as exc:
             raise ToolFailedError(
-                f"the OpenAPI document {location!r} is neither JSON nor YAML: {exc}"
+                f"the OpenAPI document {location!r} is neither JSON nor YAML: {yaml_problem(exc)}"
             ) from None
 
     async def _fetch_document(self, url: str) -> str:
