@@ -205,6 +205,15 @@ async def test_stdio_lists_exactly_the_toolkit_tools(tmp_path: Path, workspace: 
         assert tool.input_schema == expected[tool.name].json_schema()
         assert tool.annotations is not None
         assert tool.annotations.read_only_hint is expected[tool.name].read_only
+    # MCP takes a tool that is not read-only as destructive unless it says otherwise.
+    destructive = {
+        tool.name
+        for tool in listed
+        if tool.annotations is not None and tool.annotations.destructive_hint
+    }
+    assert destructive == {"run_code", "delete_skill", "remove_dep"}
+    saving = next(tool for tool in listed if tool.name == "create_skill")
+    assert saving.annotations is not None and saving.annotations.destructive_hint is False
 
 
 async def test_a_package_given_on_the_command_line_brings_its_skills(
@@ -282,6 +291,11 @@ async def test_a_created_skill_is_listed_found_and_invoked(tmp_path: Path, works
     assert "- double(a: int) -> int — Double a number" in (run_code.description or "")
     assert [skill["name"] for skill in json.loads(text(found))] == ["double"]
     assert (invoked.is_error, text(invoked)) == (False, "42")
+    # The same result as data, for clients that read structuredContent; run_code's is text.
+    assert found.structured_content == {"result": json.loads(text(found))}
+    assert created.structured_content is not None
+    assert created.structured_content["name"] == "double"
+    assert invoked.structured_content is None
 
 
 async def test_failing_calls_are_error_results_and_the_session_lives_on(

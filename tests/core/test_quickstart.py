@@ -1,10 +1,17 @@
-"""The README's Quick Start, run as written (only the GitHub URL points at a local server)."""
+"""The README's Quick Start, run as written (only the GitHub URL points at a local server).
+
+The first block is a script a newcomer pastes into a file and runs; the second is the
+snippet of the README this project grew from, for code already inside an event loop.
+"""
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +27,42 @@ pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def quick_start_code() -> str:
+def quick_start_blocks() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Quick Start", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match is not None, "README's Quick Start has no python block"
-    return match.group(1)
+    section = readme.split("## Quick Start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) >= 2, "README's Quick Start has a script and the seed's snippet"
+    return blocks[:2]
+
+
+def quick_start_code() -> str:
+    """The seed's snippet: top-level `async with`, for code already in an event loop."""
+    return quick_start_blocks()[1]
+
+
+def test_the_quick_start_script_runs_as_pasted(tmp_path: Path, github_api: str) -> None:
+    require_binary("curl")
+    script = tmp_path / "quickstart.py"
+    script.write_text(quick_start_blocks()[0].replace("https://api.github.com", github_api))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    runs = [
+        subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    for done in runs:
+        assert done.returncode == 0, done.stderr
+        assert "anthropics/anthropic-sdk-python has 1234 stars" in done.stdout
+        assert done.stdout.rstrip().endswith("value: 1234 | error: None"), done.stdout
+    assert "fetch_repo_stars" not in runs[0].stdout.splitlines()[0]
+    assert runs[1].stdout.startswith("found: ['fetch_repo_stars'")  # found the second time
+    assert (tmp_path / "data" / "skills" / "fetch_repo_stars.py").is_file()
 
 
 @pytest.mark.parametrize("executor", ["default", "sandbox"])

@@ -98,6 +98,13 @@ def test_the_sync_session_runs_on_one_background_loop(tmp_path: Path) -> None:
         session.run("1")
 
 
+def test_the_sync_session_opens_a_workspace_by_path_as_the_session_does(tmp_path: Path) -> None:
+    with SyncSession.from_base(tmp_path / "ws", executor=InProcessExecutor()) as session:
+        session.save_artifact("kept", {"n": 1})
+        assert session.run("artifacts.load('kept')['n'] + 1").value == 2
+    assert (tmp_path / "ws" / "artifacts" / "kept").is_file()
+
+
 async def test_the_sync_session_also_works_inside_a_running_loop(tmp_path: Path) -> None:
     with SyncSession(storage=FileStorage(tmp_path), executor=InProcessExecutor()) as session:
         assert session.run("'from inside a loop'").value == "from inside a loop"

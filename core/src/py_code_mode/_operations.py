@@ -118,6 +118,8 @@ class Operation(Generic[S, P, R]):
         agent_page: The agent tool pages the result list: it takes `offset` and `limit`
             (default `AGENT_PAGE`) besides the operation's own arguments, and says how
             many there are and how to get the next page.
+        destructive: It may delete or undo what is stored (a delete, an uninstall), rather
+            than only add to it; what MCP clients read as ``destructiveHint``.
         in_worker: Given the validated arguments, whether part of the work is code that
             must run in the worker (a skill's examples): the facade and agent tools then
             perform the call as agent code, through the worker's own proxy, so there is one
@@ -135,6 +137,7 @@ class Operation(Generic[S, P, R]):
     needs: Grant | None = None
     agent_text: Callable[[Any], str] | None = None
     agent_page: bool = False
+    destructive: bool = False
     in_worker: Callable[[Mapping[str, Any]], bool] | None = None
     facade: str = field(init=False, default="")
     """The facade method's (and agent tool's) name: the attribute name in the table."""
@@ -408,6 +411,7 @@ class Operations:
         description="Remove a skill and its whole history for good. Returns true if there "
         "was either.",
         read_only=False,
+        destructive=True,
     )
     _record_skill_uses = Operation(
         "skills.record_uses",
@@ -442,6 +446,7 @@ class Operations:
         description="Delete a saved skill; its history stays until purged. Returns true if "
         "it existed, false if not.",
         read_only=False,
+        destructive=True,
         agent=True,
     )
     save_artifact = Operation(
@@ -478,6 +483,7 @@ class Operations:
         ArtifactStore.delete,
         description="Delete an artifact. Returns true if it existed, false if not.",
         read_only=False,
+        destructive=True,
     )
     artifact_exists = Operation(
         "artifacts.exists",
@@ -507,6 +513,7 @@ class Operations:
         description="Remove a Python package from this session's list and uninstall it. "
         "Returns what was removed.",
         read_only=False,
+        destructive=True,
         agent=True,
         needs=RUNTIME_DEPS,
     )

@@ -8,6 +8,7 @@ whole life; no call creates a loop of its own.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 from py_code_mode._operations import Operation, SyncOperations
 from py_code_mode._result import ExecutionResult
 from py_code_mode._session import Session
+from py_code_mode._storage.file import FileStorage
 from py_code_mode.errors import UsageError
 
 __all__ = ["SyncSession"]
@@ -40,6 +42,11 @@ class SyncSession(SyncOperations):
         except BaseException:
             self._stop_loop()
             raise
+
+    @classmethod
+    def from_base(cls, base_path: str | os.PathLike[str], **kwargs: Any) -> SyncSession:
+        """A session on a workspace directory (`FileStorage`), in one call, as `Session`'s."""
+        return cls(storage=FileStorage(base_path), **kwargs)
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         if threading.current_thread() is self._thread:

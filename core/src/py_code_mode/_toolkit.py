@@ -198,6 +198,10 @@ class AgentTool:
     handler: Handler = field(repr=False)
     read_only: bool = False
     """True when the tool changes nothing (listings, searches, reads)."""
+    destructive: bool = True
+    """For a tool that changes something: whether it may delete or undo what is stored
+    (MCP's destructiveHint). Saving a skill keeps its history, so it is not; run_code runs
+    any code, so it may be."""
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments, as function-calling models take it."""
@@ -434,6 +438,7 @@ class Toolkit:
             model,
             self._performer(operation),
             read_only=operation.read_only,
+            destructive=operation.destructive,
         )
 
     # --- handlers ------------------------------------------------------------------------

@@ -10,6 +10,17 @@ from py_code_mode.errors import DepsInstallError, InvalidRequirementError
 BOUND = 90  # seconds: a few real installs under pip on a slow runner
 
 
+def added(line: str, status: str) -> dict[str, object]:
+    """What add returns: upstream's lists, and our requirement and status."""
+    return {
+        "installed": [line] if status == "installed" else [],
+        "already_present": [line] if status == "already_present" else [],
+        "failed": [],
+        "requirement": line,
+        "status": status,
+    }
+
+
 def requirements_text(storage: FileStorage) -> str:
     return storage.requirements_file.read_text(encoding="utf-8")
 
@@ -37,7 +48,7 @@ async def test_add_installs_then_records_the_canonical_line(
 ) -> None:
     with anyio.fail_after(BOUND):
         result = await manager.add("TinyPkg == 1.0")
-    assert result == {"requirement": "tinypkg==1.0", "status": "installed"}
+    assert result == added("tinypkg==1.0", "installed")
     assert installer.installed() == {"tinypkg": "1.0"}
     assert await manager.list() == ["tinypkg==1.0"]
     assert requirements_text(storage) == "tinypkg==1.0\n"
@@ -52,8 +63,8 @@ async def test_adding_a_satisfied_requirement_again_is_already_present(
         await manager.add("tinypkg")
         again = await manager.add("tinypkg")
         looser = await manager.add("tinypkg>=1")
-    assert again == {"requirement": "tinypkg", "status": "already_present"}
-    assert looser == {"requirement": "tinypkg>=1", "status": "already_present"}
+    assert again == added("tinypkg", "already_present")
+    assert looser == added("tinypkg>=1", "already_present")
     assert requirements_text(storage) == "tinypkg>=1\n"
 
 
@@ -80,7 +91,7 @@ async def test_adding_a_new_version_replaces_the_line_and_upgrades(
     with anyio.fail_after(BOUND):
         await manager.add("tinypkg==1.0")
         result = await manager.add("tinypkg>=2")
-    assert result == {"requirement": "tinypkg>=2", "status": "installed"}
+    assert result == added("tinypkg>=2", "installed")
     assert requirements_text(storage) == "tinypkg>=2\n"
     assert installer.installed() == {"tinypkg": "2.0"}
 
@@ -93,7 +104,7 @@ async def test_adding_extras_installs_what_they_add(
     with anyio.fail_after(BOUND):
         await manager.add("tinyextra")
         result = await manager.add("TinyExtra[Fast]")
-    assert result == {"requirement": "tinyextra[fast]", "status": "installed"}
+    assert result == added("tinyextra[fast]", "installed")
     assert requirements_text(storage) == "tinyextra[fast]\n"
     assert installer.installed() == {"tinyextra": "1.0", "tinypkg": "2.0"}
 
@@ -107,7 +118,13 @@ async def test_remove_drops_the_line_and_uninstalls_from_the_target(
         await manager.add("tinypkg")
         await manager.add("tinyextra")
         result = await manager.remove("TinyPkg>=1")
-    assert result == {"requirement": "tinypkg", "removed": True, "uninstalled": True}
+    assert result == {
+        "removed": ["tinypkg"],
+        "not_found": [],
+        "failed": [],
+        "removed_from_config": True,
+        "requirement": "tinypkg",
+    }
     assert requirements_text(storage) == "tinyextra\n"
     assert installer.installed() == {"tinyextra": "1.0"}
     assert not (installer.target / "tinypkg").exists()
@@ -129,7 +146,13 @@ async def test_removing_the_last_dep_leaves_an_empty_file(
 async def test_removing_an_unknown_dep_reports_nothing_removed(manager: DepsManager) -> None:
     with anyio.fail_after(BOUND):
         result = await manager.remove("tinypkg")
-    assert result == {"requirement": "tinypkg", "removed": False, "uninstalled": False}
+    assert result == {
+        "removed": [],
+        "not_found": ["tinypkg"],
+        "failed": [],
+        "removed_from_config": False,
+        "requirement": "tinypkg",
+    }
 
 
 @pytest.mark.slow
@@ -140,7 +163,13 @@ async def test_remove_uninstalls_a_package_that_was_never_listed(
     with anyio.fail_after(BOUND):
         await installer.install(["tinypkg"])
         result = await manager.remove("tinypkg")
-    assert result == {"requirement": "tinypkg", "removed": False, "uninstalled": True}
+    assert result == {
+        "removed": ["tinypkg"],
+        "not_found": [],
+        "failed": [],
+        "removed_from_config": False,
+        "requirement": "tinypkg",
+    }
     assert installer.installed() == {}
 
 

@@ -88,7 +88,8 @@ async def test_removing_a_package_uninstalls_it(tmp_path: Path, wheelhouse: Path
     async with _session(tmp_path, wheelhouse, "subprocess") as session:
         await session.add_dep("tinypkg==1.0")
         removed = await session.run("deps.remove('tinypkg')")
-        assert removed.is_ok and removed.value["removed"] is True
+        assert removed.is_ok and removed.value["removed_from_config"] is True
+        assert removed.value["removed"] == ["tinypkg"]
         assert await session.list_deps() == []
     async with _session(tmp_path, wheelhouse, "subprocess") as fresh:
         gone = await fresh.run("import tinypkg")

@@ -244,7 +244,9 @@ class _Handlers:
             if lease.note is not None:
                 output = ToolOutput(f"{lease.note}\n\n{output.text}", output.data, output.is_error)
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=output.text)], is_error=output.is_error
+            content=[types.TextContent(type="text", text=output.text)],
+            structured_content=_structured(output),
+            is_error=output.is_error,
         )
 
     async def _call(
@@ -321,12 +323,26 @@ async def _call(
         )
 
 
+def _structured(output: ToolOutput) -> dict[str, Any] | None:
+    """The result as data for clients that read `structuredContent`; the text stays too.
+
+    MCP wants an object: a list or a single value goes under ``result``. run_code's result
+    is its text (its `data` is None), so it has none.
+    """
+    if output.is_error or output.data is None:
+        return None
+    return output.data if isinstance(output.data, dict) else {"result": output.data}
+
+
 def _mcp_tool(tool: AgentTool) -> types.Tool:
     return types.Tool(
         name=tool.name,
         description=tool.description,
         input_schema=tool.json_schema(),
-        annotations=types.ToolAnnotations(read_only_hint=tool.read_only),
+        annotations=types.ToolAnnotations(
+            read_only_hint=tool.read_only,
+            destructive_hint=None if tool.read_only else tool.destructive,
+        ),
     )
 
 

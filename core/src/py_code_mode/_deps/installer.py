@@ -230,7 +230,8 @@ class Installer:
         lines.close()
         if not finished:
             raise DepsInstallError(
-                f"{what} timed out after {self._timeout:g} s and was stopped.{_quote(tail)}"
+                f"{what} timeout: timed out after {self._timeout:g} s and was stopped."
+                f"{_quote(tail)}"
             )
         if command.returncode != 0:
             raise DepsInstallError(

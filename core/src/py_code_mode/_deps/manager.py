@@ -58,7 +58,10 @@ class DepsManager:
             package: A requirement from agent code, e.g. ``"pandas>=2"``.
 
         Returns:
-            ``{"requirement": <canonical line>, "status": "installed" | "already_present"}``.
+            Upstream py-code-mode's shape, ``{"installed": [...], "already_present": [...],
+            "failed": []}`` (a failure raises `DepsInstallError` instead, so "failed" stays
+            empty), plus ``"requirement"`` (the canonical line) and ``"status"``
+            (``"installed"`` or ``"already_present"``).
 
         Raises:
             InvalidRequirementError: `package` is not an allowed requirement; nothing
@@ -73,7 +76,13 @@ class DepsManager:
                 await self._installer.install([line])
                 status = "installed"
             await self._storage.add_dep(line)
-        return {"requirement": line, "status": status}
+        return {
+            "installed": [line] if status == "installed" else [],
+            "already_present": [line] if status == "already_present" else [],
+            "failed": [],
+            "requirement": line,
+            "status": status,
+        }
 
     async def remove(self, package: Package) -> dict[str, Any]:
         """Uninstall a distribution from the target and drop it from the deps list.
@@ -83,8 +92,10 @@ class DepsManager:
                 pandas).
 
         Returns:
-            ``{"requirement": <canonical name>, "removed": <it was in the list>,
-            "uninstalled": <it was in the target>}``.
+            Upstream py-code-mode's shape: ``{"removed": [<name>] if it was installed,
+            "not_found": [<name>] if it was not, "failed": [], "removed_from_config":
+            <it was in the deps list>}`` (a failure raises `DepsInstallError`), plus
+            ``"requirement"`` (the canonical name).
 
         Raises:
             InvalidRequirementError: `package` is not an allowed requirement; nothing
@@ -97,7 +108,13 @@ class DepsManager:
             if uninstalled:
                 await self._installer.uninstall([name])
             removed = await self._storage.remove_dep(name)
-        return {"requirement": name, "removed": removed, "uninstalled": uninstalled}
+        return {
+            "removed": [name] if uninstalled else [],
+            "not_found": [] if uninstalled else [name],
+            "failed": [],
+            "removed_from_config": removed,
+            "requirement": name,
+        }
 
     async def sync(self) -> dict[str, Any]:
         """Install everything in the deps list that the target does not satisfy yet.

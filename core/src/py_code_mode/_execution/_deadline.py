@@ -57,7 +57,7 @@ def timed_out_outcome(outcome: dict[str, Any], timeout: float | None) -> dict[st
     """The result of a run that its interrupt stopped: variables intact, error says why."""
     outcome = dict(outcome)
     outcome["error"] = (
-        f"Execution timed out after {timeout:g}s; the code was interrupted and the "
+        f"Execution timeout: timed out after {timeout:g}s; the code was interrupted and the "
         f"session's variables are intact.\n{outcome.get('error') or ''}"
     ).rstrip()
     outcome.update(error_type="TimeoutError", timed_out=True, value=None)

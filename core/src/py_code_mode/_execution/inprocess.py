@@ -304,8 +304,8 @@ class InProcessExecutor:
             agent.stop()
             self._agent = self._new_agent()
             return {
-                "error": f"Execution timed out after {timeout:g}s and the code ignored the "
-                "interrupt; its thread was abandoned and a fresh one took over, so the "
+                "error": f"Execution timeout: timed out after {timeout:g}s and the code "
+                "ignored the interrupt; its thread was abandoned and a fresh one took over, so the "
                 "session's variables were lost.",
                 "error_type": "TimeoutError",
                 "timed_out": True,

@@ -843,8 +843,8 @@ class SubprocessExecutor:
         except InterruptIgnored:
             await self._replace_worker()
             return {
-                "error": f"Execution timed out after {timeout:g}s and the code ignored the "
-                "interrupt, so its worker was killed and replaced: the session's "
+                "error": f"Execution timeout: timed out after {timeout:g}s and the code "
+                "ignored the interrupt, so its worker was killed and replaced: the session's "
                 "variables were lost.",
                 "error_type": "TimeoutError",
                 "timed_out": True,

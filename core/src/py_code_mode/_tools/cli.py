@@ -257,7 +257,7 @@ async def run(tool: CLIToolDefinition, invocation: Invocation, *, cwd: Path | No
         raise ToolFailedError(_not_started(tool, invocation.argv[0], exc)) from exc
     if not finished:
         raise ToolFailedError(
-            f"Tool {tool.name!r} timed out after {tool.timeout:g}s and was killed; "
+            f"Tool {tool.name!r} timeout: timed out after {tool.timeout:g}s and was killed; "
             f"raise `timeout` in {tool.source} if it needs longer"
         )
     if command.returncode != 0:
