@@ -249,7 +249,7 @@ async def test_a_ten_megabyte_source_or_tests_are_refused_and_nothing_is_lost(
         "skills.create('slugify', 'def run(): pass\\n# ' + 'x' * 10_000_000)"
     )
     assert result.error_type == "InvalidSkillError"
-    assert "source is over 256,000 bytes" in str(result.error)
+    assert "source is over 256,000 bytes" in str(result.error)  # its source is over ...
     with pytest.raises(InvalidSkillError, match="over 256,000 bytes"):
         await session.create_skill("slugify", huge)
     with pytest.raises(InvalidSkillError, match="tests are over 256,000 bytes"):

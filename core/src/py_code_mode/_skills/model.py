@@ -155,14 +155,7 @@ class Skill:
                     f"a lone surrogate ({text[exc.start]!r}); write an escape such as "
                     "'\\ud800' inside a string literal instead"
                 ) from None
-        if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
-            raise InvalidSkillError(f"Skill {name!r}: source is over {MAX_SOURCE_BYTES:,} bytes")
-        try:
-            tree = ast.parse(source, filename=f"<skill {name}>")
-        except SyntaxError as exc:
-            raise InvalidSkillError(
-                f"Skill {name!r} has a syntax error on line {exc.lineno}: {exc.msg}"
-            ) from None
+        tree = parse_text(name, source, "source")
         run = _find_run(name, tree)
         explicit = (description or "").strip()
         derived = (
@@ -205,20 +198,30 @@ class Skill:
         }
 
 
+def parse_text(name: str, text: str, what: str) -> ast.Module:
+    """A skill's source (or its tests) parsed, once it is known not to be too large.
+
+    Raises:
+        InvalidSkillError: Over `MAX_SOURCE_BYTES`, or a syntax error, said with its line.
+    """
+    are, have = ("are", "have") if what == "tests" else ("is", "has")
+    if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise InvalidSkillError(f"Skill {name!r}: its {what} {are} over {MAX_SOURCE_BYTES:,} bytes")
+    try:
+        return ast.parse(text, filename=f"<{what} of skill {name}>")
+    except SyntaxError as exc:
+        raise InvalidSkillError(
+            f"Skill {name!r}: its {what} {have} a syntax error on line {exc.lineno}: {exc.msg}"
+        ) from None
+
+
 def count_tests(name: str, tests: str) -> int:
     """How many tests a tests source holds: its ``test...`` functions, or 1 for plain code.
 
     Raises:
         InvalidSkillError: The tests do not parse.
     """
-    if len(tests.encode("utf-8")) > MAX_SOURCE_BYTES:
-        raise InvalidSkillError(f"Skill {name!r}: tests are over {MAX_SOURCE_BYTES:,} bytes")
-    try:
-        tree = ast.parse(tests, filename=f"<tests of skill {name}>")
-    except SyntaxError as exc:
-        raise InvalidSkillError(
-            f"Skill {name!r}: its tests have a syntax error on line {exc.lineno}: {exc.msg}"
-        ) from None
+    tree = parse_text(name, tests, "tests")
     functions = [
         node
         for node in tree.body
@@ -244,12 +247,7 @@ def declare_requires(name: str, source: str, requires: list[str]) -> str:
             wanted.append(str(parse_requirement(requirement)))
         except InvalidRequirementError as exc:
             raise InvalidSkillError(f"Skill {name!r}: in requires, {exc}") from None
-    try:
-        tree = ast.parse(source, filename=f"<skill {name}>")
-    except SyntaxError as exc:
-        raise InvalidSkillError(
-            f"Skill {name!r} has a syntax error on line {exc.lineno}: {exc.msg}"
-        ) from None
+    tree = parse_text(name, source, "source")
     declared = _requires(name, tree)
     if declared:
         if sorted(declared) == sorted(wanted):
