@@ -1,6 +1,6 @@
 """An AutoGen assistant that solves a task by writing Python in a py-code-mode session.
 
-    uv run python examples/autogen/main.py [workspace]
+    uv run python examples/autogen/main.py [WORKSPACE]      (default: ./workspace)
 
 With OPENAI_API_KEY set, a real model does the task (the `autogen` extra brings
 autogen-ext's OpenAI client). Otherwise a scripted model replays one episode, so the
@@ -101,7 +101,7 @@ def openai_model() -> ChatCompletionClient | None:
 
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # quiet the replay model's token-count notes
-    workspace = Path(sys.argv[1] if len(sys.argv) > 1 else "autogen-workspace")
+    workspace = Path(sys.argv[1] if len(sys.argv) > 1 else "workspace")
     result = asyncio.run(run_episode(workspace, openai_model() or scripted_model()))
     for message in result.messages:
         print(f"--- {message.source} ({type(message).__name__})\n{message.to_text()}")

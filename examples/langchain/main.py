@@ -1,6 +1,6 @@
 """A LangChain agent that writes Python in a persistent py-code-mode session.
 
-    uv run python examples/langchain/main.py [workspace-dir]
+    uv run python examples/langchain/main.py [WORKSPACE]    (default: ./workspace)
 
 With OPENAI_API_KEY (and `langchain-openai` installed) or ANTHROPIC_API_KEY (and
 `langchain-anthropic`) a real model plays the agent. Otherwise a scripted model replays
@@ -14,7 +14,6 @@ import asyncio
 import importlib.util
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -98,4 +97,4 @@ async def main(base: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp())))
+    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "workspace")))

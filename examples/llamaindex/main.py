@@ -1,6 +1,6 @@
 """A LlamaIndex FunctionAgent that writes Python in a persistent py-code-mode session.
 
-    uv run python examples/llamaindex/main.py [workspace]
+    uv run python examples/llamaindex/main.py [WORKSPACE]   (default: ./workspace)
 
 With OPENAI_API_KEY set and `llama-index-llms-openai` installed, a real model does the task.
 Otherwise LlamaIndex's own MockFunctionCallingLLM replays one episode, so the example runs
@@ -95,7 +95,7 @@ def openai_llm() -> LLM | None:
 
 
 def main() -> None:
-    workspace = Path(sys.argv[1] if len(sys.argv) > 1 else "llamaindex-workspace")
+    workspace = Path(sys.argv[1] if len(sys.argv) > 1 else "workspace")
     print(asyncio.run(run_episode(workspace, openai_llm() or scripted_llm())))
     print(f"\nSkills and artifacts are kept in {workspace.resolve()}")
 
