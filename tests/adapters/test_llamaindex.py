@@ -317,8 +317,9 @@ def test_sync_calls_work_without_a_loop_inside_a_running_loop_and_from_threads(
 
 async def test_a_blocking_call_on_the_sessions_own_loop_is_refused(session: Session) -> None:
     await session.start()
-    with pytest.raises(UsageError, match="would deadlock; use the async form"):
+    with pytest.raises(UsageError, match="would deadlock: use the async form there") as caught:
         _tools(CodeModeToolSpec(session=session))["list_skills"].call()
+    assert "await tool.acall(...)" in str(caught.value)  # what the README says to use
 
 
 async def test_llama_indexs_own_call_helpers_pass_arguments_by_name(session: Session) -> None:

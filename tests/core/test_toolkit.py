@@ -249,7 +249,7 @@ def test_sync_calls_work_without_a_loop_and_inside_a_running_loop(tmp_path: Path
 
 async def test_a_blocking_call_on_the_sessions_own_loop_is_refused(toolkit: Toolkit) -> None:
     await toolkit.session.start()
-    with pytest.raises(UsageError, match="would deadlock; use the async form"):
+    with pytest.raises(UsageError, match="would deadlock: use the async form there"):
         toolkit.call_sync("list_skills")
 
 

@@ -68,8 +68,9 @@ class SessionPortal:
         if current is home:
             raise UsageError(
                 "a blocking call on the thread that runs the session's event loop would "
-                "deadlock; use the async form (ainvoke / acall / await) there, or start the "
-                "session outside this loop"
+                "deadlock: use the async form there (`await tool.ainvoke(...)` in LangChain, "
+                "`await tool.acall(...)` in LlamaIndex, `await session.<method>(...)`), or "
+                "start the session outside this loop"
             )
         return asyncio.run_coroutine_threadsafe(_wrap(make), home).result()
 
