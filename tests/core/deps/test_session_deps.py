@@ -40,6 +40,49 @@ async def test_agent_code_adds_a_package_and_imports_it_in_the_same_run(
         assert result.value == "('installed', 1)", result.error
         assert (await session.run("deps.list()")).value == ["tinypkg==1.0"]
     assert (tmp_path / "requirements.txt").read_text() == "tinypkg==1.0\n"
+    # The install was not silent: its progress is in the run's output, as it happened.
+    assert result.stdout.startswith("deps.add: installing tinypkg==1.0\n"), result.stdout
+    assert "tinypkg" in result.stdout.splitlines()[-1] or "nstalled" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["subprocess", "inprocess"])
+async def test_install_progress_streams_to_the_run_and_is_bounded(
+    tmp_path: Path, wheelhouse: Path, kind: str
+) -> None:
+    streamed: list[str] = []
+    async with _session(tmp_path, wheelhouse, kind) as session:
+        result = await session.run(
+            "print('before')\ndeps.add('tinypkg==1.0')\nprint('after')",
+            on_output=lambda stream, text: streamed.append(text),
+        )
+        assert result.error is None, result.error
+        lines = result.stdout.splitlines()
+        assert lines[0] == "before" and lines[-1] == "after"
+        assert lines[1] == "deps.add: installing tinypkg==1.0"
+        assert len(lines) > 3  # the installer's own lines, between ours
+        assert "".join(streamed) == result.stdout  # streamed as well as kept
+        # The facade has no run to print into: the same install is quiet there.
+        await session.remove_dep("tinypkg")
+        assert (await session.add_dep("tinypkg==1.0"))["status"] == "installed"
+
+
+def test_progress_shows_the_first_lines_and_counts_the_rest() -> None:
+    from py_code_mode._deps.manager import Progress
+
+    shown: list[str] = []
+    progress = Progress(shown.append, limit=3)
+    progress.say("deps.add: installing x")
+    for n in range(10):
+        progress(f"line {n}")
+    progress.close()
+    assert shown == [
+        "deps.add: installing x\n",
+        "  line 0\n",
+        "  line 1\n",
+        "  line 2\n",
+        "  [7 more lines of installer output]\n",
+    ]
+    Progress(None)("nowhere to print: nothing happens")
 
 
 async def test_a_failed_install_leaves_the_list_unchanged(tmp_path: Path, wheelhouse: Path) -> None:

@@ -9,6 +9,7 @@ one that was asked to go (upstream py-code-mode did both).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Literal
 
 from packaging.requirements import Requirement
@@ -16,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from py_code_mode._deps.installer import Installer
 from py_code_mode._deps.requirements import normalize, parse_requirement
+from py_code_mode._execution.base import REQUEST_OUTPUT
 from py_code_mode._params import Package
 from py_code_mode._storage.base import Storage
 from py_code_mode.errors import InvalidRequirementError
@@ -23,6 +25,46 @@ from py_code_mode.errors import InvalidRequirementError
 __all__ = ["DepsManager"]
 
 _AddStatus = Literal["installed", "already_present"]
+
+
+PROGRESS_LINES = 40
+"""Installer lines shown in a run's output; past them only how many more there were."""
+
+
+class Progress:
+    """An install's own output, streamed into the run that asked for it, bounded.
+
+    `deps.add` can take many seconds; the agent (and whoever watches its output) sees the
+    installer's lines as it prints them, not silence. Outside a run (the facade) there is
+    nowhere to print and the lines go only to the log.
+    """
+
+    def __init__(self, sink: Callable[[str], None] | None, limit: int = PROGRESS_LINES) -> None:
+        self._sink = sink
+        self._limit = limit
+        self._shown = 0
+        self._more = 0
+
+    def say(self, line: str) -> None:
+        """One line of our own, always shown."""
+        if self._sink is not None:
+            self._sink(line + "\n")
+
+    def __call__(self, line: str) -> None:
+        """One line the installer printed."""
+        if self._sink is None:
+            return
+        if self._shown < self._limit:
+            self._shown += 1
+            self._sink("  " + line + "\n")
+        else:
+            self._more += 1
+
+    def close(self) -> None:
+        """Say how many lines were not shown."""
+        if self._more:
+            self.say(f"  [{self._more} more lines of installer output]")
+        self._more = 0
 
 
 class DepsManager:
@@ -73,7 +115,12 @@ class DepsManager:
         async with self._lock:
             status: _AddStatus = "already_present"
             if not self._installer.satisfied(req):
-                await self._installer.install([line])
+                progress = Progress(REQUEST_OUTPUT.get())
+                progress.say(f"deps.add: installing {line}")
+                try:
+                    await self._installer.install([line], on_output=progress)
+                finally:
+                    progress.close()
                 status = "installed"
             await self._storage.add_dep(line)
         return {

@@ -68,6 +68,14 @@ class PipeOutput:
         if pending:
             self._emit(pending)
 
+    def inject(self, text: str) -> None:
+        """Add the host's own text (an installer's progress) to the run's output.
+
+        Between runs nobody would read it, so it is dropped.
+        """
+        if self._capture is not None and text:
+            self._emit(text.encode("utf-8", errors="replace"))
+
     def unclaimed_text(self) -> str:
         """Output that arrived outside any run (a worker that failed to start wrote it)."""
         self._read_available()

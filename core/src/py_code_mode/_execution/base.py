@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,13 @@ RequestHandler = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 OutputCallback = Callable[[Literal["stdout", "stderr"], str], None]
 """Receives output chunks as the code produces them, for adapters that stream."""
+
+REQUEST_OUTPUT: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "REQUEST_OUTPUT", default=None
+)
+"""Where host work done for a run's request may print: into that run's stdout, streamed
+like the code's own output. Executors set it while they serve a request (an installer's
+progress reaches the agent this way); outside a run it is None."""
 
 
 @dataclass(frozen=True)

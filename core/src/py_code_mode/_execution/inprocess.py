@@ -34,7 +34,12 @@ from typing import Any, Literal
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, capture
 from py_code_mode._execution._routing import OutputRouter
-from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
+from py_code_mode._execution.base import (
+    REQUEST_OUTPUT,
+    OutputCallback,
+    RequestHandler,
+    WorkerContext,
+)
 from py_code_mode._result import ExecutionResult
 from py_code_mode._runtime import protocol
 from py_code_mode._runtime.channel import rebuild_error
@@ -58,9 +63,12 @@ class DirectChannel:
         self._run_requests: set[asyncio.Task[Any]] = set()
         self.requests: set[asyncio.Task[Any]] = set()
         """Every request being served, so that closing can let their writes land."""
+        self.run_output: Callable[[str], None] | None = None
+        """Where the host's own text for the current run goes (its stdout)."""
 
     async def _answer(self, verb: str, args: dict[str, Any], of_run: bool) -> Any:
         task = asyncio.current_task()
+        REQUEST_OUTPUT.set(self.run_output if of_run else None)
         if task is not None:
             self.requests.add(task)
             task.add_done_callback(self.requests.discard)
@@ -274,7 +282,12 @@ class InProcessExecutor:
 
             job = _Job(code, emit, loop)
             started = time.perf_counter()
-            outcome = await self._hand_over(job, timeout)
+            self._agent.channel.run_output = lambda text: emit("stdout", text)
+            try:
+                outcome = await self._hand_over(job, timeout)
+            finally:
+                if self._agent is not None:
+                    self._agent.channel.run_output = None
             return ExecutionResult.from_outcome(
                 outcome,
                 stdout=captures["stdout"].text(),

@@ -31,7 +31,12 @@ from py_code_mode._execution._cgroup import CONTROLLERS, WorkerCgroup, controlle
 from py_code_mode._execution._deadline import Deadline, InterruptIgnored, timed_out_outcome
 from py_code_mode._execution._output import DEFAULT_OUTPUT_LIMIT, PipeOutput, finish_outputs
 from py_code_mode._execution._workdir import SessionDir
-from py_code_mode._execution.base import OutputCallback, RequestHandler, WorkerContext
+from py_code_mode._execution.base import (
+    REQUEST_OUTPUT,
+    OutputCallback,
+    RequestHandler,
+    WorkerContext,
+)
 from py_code_mode._execution.limits import Limits
 from py_code_mode._process import describe_exit, kill_group, kill_tree, spawn
 from py_code_mode._result import ExecutionResult
@@ -486,6 +491,7 @@ class _Worker:
         self._pending.clear()
 
     async def _serve(self, request_id: int, verb: str, args: dict[str, Any]) -> None:
+        REQUEST_OUTPUT.set(self.stdout.inject)  # this task's own context: its request's
         try:
             value = await self._handler(verb, args)
             reply: dict[str, Any] = {"kind": "reply", "id": request_id, "value": value}
