@@ -1,7 +1,7 @@
 """The `py-code-mode` command, one sub-command per module.
 
-`demo` shows the learning loop, `run` runs code in a workspace, `store` moves a library
-between a directory, Redis and a zip archive.
+`demo` shows the learning loop, `run` runs code in a workspace, `deps` manages its
+packages, `store` moves a library between a directory, Redis and a zip archive.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from py_code_mode._cli import demo, run, store
+from py_code_mode._cli import demo, deps, run, store
 from py_code_mode._cli._errors import USER_ERRORS, report
 
 __all__ = ["main"]
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(commands)
     run.add_parser(commands)
+    deps.add_parser(commands)
     store.add_parser(commands)
     return parser
 

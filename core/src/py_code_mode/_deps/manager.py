@@ -181,7 +181,12 @@ class DepsManager:
             for req in reqs:
                 (present if self._installer.satisfied(req) else missing).append(normalize(req))
             if missing:
-                await self._installer.install(missing)
+                progress = Progress(REQUEST_OUTPUT.get())
+                progress.say(f"deps.sync: installing {', '.join(missing)}")
+                try:
+                    await self._installer.install(missing, on_output=progress)
+                finally:
+                    progress.close()
         return {"installed": missing, "already_present": present}
 
     def _parse_line(self, line: str) -> Requirement:
