@@ -166,3 +166,25 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
         return missing
 
     assert walk(build_parser(), "py-code-mode") == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "big.py", "--base", "."],  # output from the worker, in loop callbacks
+        ["store", "list", "--base", ".", "--json"],  # output of the command itself
+    ],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path, argv: list[str]) -> None:
+    """`py-code-mode ... | head`: no traceback, no "error", and the status of SIGPIPE."""
+    (tmp_path / "big.py").write_text("print('line\\n' * 100_000)\n")
+    (tmp_path / "skills").mkdir()
+    command = subprocess.Popen(
+        [*_command(), *argv], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()  # before the command writes anything
+    with command.stderr:
+        stderr = command.stderr.read().decode()
+    assert command.wait(timeout=60) == 141, stderr
+    assert stderr == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,11 @@ async def _run(code: str, args: argparse.Namespace) -> int:
         executor=executors[args.executor](),
         packages=args.packages,
     )
+    echo = _Echo()
     async with session:
-        result = await session.run(code, timeout=args.timeout, on_output=_echo)
+        result = await session.run(code, timeout=args.timeout, on_output=echo)
+    if echo.broken:
+        return 141  # the reader went away (`| head`), as a shell reports SIGPIPE
     if result.error:
         print(result.error, file=sys.stderr)
         return 1
@@ -86,8 +90,27 @@ async def _run(code: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def _echo(stream: str, text: str) -> None:
-    (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+class _Echo:
+    """Prints what the code prints as it prints it; quiet once the reader has gone.
+
+    Output arrives in callbacks of the event loop, where an exception would only be logged,
+    once per chunk; a closed pipe (`py-code-mode run job.py | head`) is not an error of the
+    code, so the rest of its output goes to /dev/null and the exit status says SIGPIPE.
+    """
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def __call__(self, stream: str, text: str) -> None:
+        if self.broken:
+            return
+        target = sys.stdout if stream == "stdout" else sys.stderr
+        try:
+            target.write(text)
+            target.flush()
+        except BrokenPipeError:
+            self.broken = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), target.fileno())
 
 
 def _show(value: Any) -> str:

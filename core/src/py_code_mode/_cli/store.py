@@ -310,6 +310,8 @@ def handle(args: argparse.Namespace) -> int:
     context = _Context(args)
     try:
         return asyncio.run(context.run(args.action))
+    except BrokenPipeError:
+        raise  # the reader went away: the command's entry point ends quietly
     except _ERRORS as exc:
         lines = (line.strip() for line in context.redact(str(exc)).splitlines())
         message = " ".join(line for line in lines if line) or type(exc).__name__
