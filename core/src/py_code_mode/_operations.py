@@ -523,6 +523,9 @@ class Operations:
         description="Install whatever on the session's package list is not installed yet. "
         "Returns what was installed and what was already there.",
         read_only=False,
+        # Code that can write requirements.txt (any executor but the sandbox) would get an
+        # install through a sync the session forbids.
+        needs=RUNTIME_DEPS,
     )
 
 

@@ -118,6 +118,19 @@ async def test_runtime_deps_can_be_forbidden_to_agent_code_only(
         assert (await session.run("import tinypkg\ntinypkg.VALUE")).value == 2
 
 
+async def test_a_session_without_runtime_deps_refuses_a_sync_from_agent_code(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """Code that can write requirements.txt must not get an install through deps.sync()."""
+    async with _session(tmp_path, wheelhouse, "subprocess", allow_runtime_deps=False) as session:
+        (tmp_path / "requirements.txt").write_text("tinypkg==1.0\n")  # as agent code could
+        result = await session.run("deps.sync()")
+        assert "RuntimeDepsDisabledError" in (result.error or ""), result
+        assert "deps.sync() is disabled" in (result.error or "")
+        assert "ModuleNotFoundError" in ((await session.run("import tinypkg")).error or "")
+        assert (await session.install_deps())["installed"] == ["tinypkg==1.0"]  # the operator
+
+
 async def test_the_deps_list_is_installed_at_start_when_asked(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
