@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from py_code_mode import ArtifactDataError, ArtifactNotFoundError, InvalidNameError, Session
+from py_code_mode import (
+    ArtifactDataError,
+    ArtifactNotFoundError,
+    FileStorage,
+    InvalidNameError,
+    Session,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -145,3 +152,19 @@ async def test_info_tells_what_is_known_of_an_artifact_without_loading_it(
     assert "'report.txt'" in (missing.error or "")  # says what there is instead
     with pytest.raises(InvalidNameError):
         await session.artifact_info("../etc/passwd")
+
+
+async def test_an_artifact_cannot_be_both_a_file_and_a_folder(tmp_path: Path) -> None:
+    """In a workspace an artifact is a file: `scans` saved, `scans/a` cannot go inside it."""
+    async with Session(storage=FileStorage(tmp_path)) as session:
+        await session.save_artifact("scans", "a file")
+        with pytest.raises(InvalidNameError, match="the artifact 'scans' is a file"):
+            await session.save_artifact("scans/host1.json", {"open": [22]})
+        await session.save_artifact("reports/weekly", "a folder's artifact")
+        with pytest.raises(InvalidNameError, match="a folder of artifacts has that name"):
+            await session.save_artifact("reports", "a file")
+        assert await session.load_artifact("scans") == "a file"
+        assert sorted(a["name"] for a in await session.list_artifacts()) == [
+            "reports/weekly",
+            "scans",
+        ]

@@ -34,9 +34,9 @@ def encode(data: Any) -> tuple[bytes, DataType]:
         return data.encode("utf-8", errors="surrogatepass"), "text"
     if not is_exact(data) or _contains_bytes(data):
         raise ArtifactDataError(
-            f"artifacts.save cannot store a {type(data).__name__} exactly: save str, bytes, or "
-            "JSON values (dict with str keys, list, int, float, bool, None); convert other "
-            "values first, e.g. list(a_set) or json.dumps(obj, default=str)"
+            f"artifacts.save cannot store a value of type {type(data).__name__} exactly: save "
+            "str, bytes, or JSON values (dict with str keys, list, int, float, bool, None); "
+            "convert other values first, e.g. list(a_set) or json.dumps(obj, default=str)"
         )
     # surrogatepass, as for text: a lone surrogate in a string comes back exactly.
     text = json.dumps(data, ensure_ascii=False, indent=2)

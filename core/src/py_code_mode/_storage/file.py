@@ -681,6 +681,12 @@ class FileStorage:
                 raise InvalidNameError(
                     f"Invalid artifact name {info.name!r}: a folder of artifacts has that name"
                 )
+            for parent in Path(info.name).parents:
+                if parent.name and (self.artifacts_dir / parent).is_file():
+                    raise InvalidNameError(
+                        f"Invalid artifact name {info.name!r}: the artifact {parent.as_posix()!r} "
+                        "is a file, so it cannot hold others; choose another folder"
+                    )
             atomic_write(path, payload)
             index = self._read_index()
             index[info.name] = _records.index_entry(info)
