@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from py_code_mode import Storage
+from py_code_mode._params import SkillUseReport
 from py_code_mode._skills.library import SkillLibrary
 from py_code_mode._storage.base import SkillUse
 
@@ -54,6 +55,21 @@ async def test_recording_moves_no_revision_and_a_purge_forgets(storage: Storage)
     assert "pick" in await storage.skill_stats()  # a delete is soft: the record stays
     await library.purge("pick")
     assert "pick" not in await storage.skill_stats()
+
+
+async def test_a_purge_right_after_a_use_forgets_the_counts_not_yet_written(
+    storage: Storage,
+) -> None:
+    """Counts wait a moment before they are written; a purge must not see them come back."""
+    await storage.open()
+    library = SkillLibrary(storage)
+    await library.create("pick", SOURCE)
+    report = SkillUseReport(name="pick", calls=2, failures=0, seconds=0.1)
+    await library.record_uses([report])  # a run's report, not yet written
+    assert await library.purge("pick")
+    await library.flush()  # what the delayed write, or the session's close, would do
+    assert "pick" not in await storage.skill_stats()
+    assert "pick" not in {s["name"] for s in await library.list()}
 
 
 async def test_listing_sorts_by_use_and_search_prefers_what_worked(storage: Storage) -> None:

@@ -393,8 +393,16 @@ class SkillLibrary:
         )
 
     async def purge(self, name: SkillName) -> bool:
-        """Remove a skill and its whole history for good; False if there was neither."""
-        return await self._storage.purge_skill(name)
+        """Remove a skill and its whole history for good; False if there was neither.
+
+        Its counts go too, the ones not yet written included: after the write under way,
+        if any, so that a use reported just before cannot bring its stats back.
+        """
+        async with self._writing:
+            self._unsaved.pop(name, None)
+            if self._stats is not None:
+                self._stats[1].pop(name, None)
+            return await self._storage.purge_skill(name)
 
     async def _not_found(self, name: str) -> SkillNotFoundError:
         available = [skill.name for skill in await self.all()]
