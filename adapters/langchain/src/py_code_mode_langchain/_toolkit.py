@@ -25,7 +25,7 @@ class CodeModeToolkit(BaseToolkit):
     them sees the new listing on its next model call. Refresh after skills change, or
     rely on the model calling `list_skills` / `search_skills`.
 
-    Args:
+    Attributes:
         session: The session every tool acts on.
         options: Which tools to offer and how much text they return (default: all).
         tools: LangChain tools the agent already has, offered inside `run_code` as

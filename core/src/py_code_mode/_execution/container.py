@@ -79,6 +79,9 @@ def find_engine(explicit: str | None = None) -> str:
 class ContainerExecutor(SubprocessExecutor):
     """Runs agent code in a container, with Docker or Podman.
 
+    `env`, `interrupt_grace`, `output_limit`, `warm_spare` and `max_frame_bytes` are as for
+    `SubprocessExecutor`.
+
     Args:
         image: An image with Python 3.11 or later at `python` (default: the official
             `python:X.Y-slim` of the host's version, since compiled deps must match).
@@ -89,8 +92,6 @@ class ContainerExecutor(SubprocessExecutor):
         python: The interpreter inside the image.
         limits: As for `SubprocessExecutor`; the engine also applies `memory` and
             `processes` to the whole container.
-        env, interrupt_grace, output_limit, warm_spare, max_frame_bytes: As for
-            `SubprocessExecutor`.
 
     Raises (at session start):
         SandboxUnavailableError: No engine, or it cannot run the image.

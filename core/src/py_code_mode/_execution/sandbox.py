@@ -176,6 +176,9 @@ class SandboxExecutor(SubprocessExecutor):
     network, no view of the host's files, processes or environment, and reaches tools,
     skills, artifacts and deps only through the session, as with any executor.
 
+    `interrupt_grace`, `output_limit`, `warm_spare`, `max_frame_bytes` and `limits` are as
+    for `SubprocessExecutor`.
+
     Args:
         network: Give agent code the host's network (default: none but its own loopback).
         read_only: More host paths to show inside, read-only, at the same place.
@@ -184,8 +187,6 @@ class SandboxExecutor(SubprocessExecutor):
         env: Extra environment variables for the worker.
         inherit_env: Names of host variables the worker may see (HOME, TMPDIR, USER and
             LOGNAME are the sandbox's own).
-        interrupt_grace, output_limit, warm_spare, max_frame_bytes, limits: As for
-            `SubprocessExecutor`.
 
     Raises (at session start):
         SandboxUnavailableError: No bubblewrap, or the system refuses the namespaces it
