@@ -161,3 +161,17 @@ async def test_a_cancelled_run_interrupts_the_code_then_kills_it(
     after = await session.run("globals().get('survivor')")
     assert after.error is None
     assert (after.value == "here") is kept
+
+
+async def test_a_session_that_failed_to_start_says_why_again_when_tried_again(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """A server retries a session that did not start; the retry must name the real cause."""
+    missing = tmp_path / "no-python-here"
+    session = Session(
+        storage=FileStorage(workspace), executor=SubprocessExecutor(python=str(missing))
+    )
+    for _ in range(2):
+        with pytest.raises(OSError, match="no-python-here"):
+            await session.start()
+    await session.close()

@@ -689,6 +689,9 @@ class SubprocessExecutor:
         try:
             self._worker = await self._spawn()
         except BaseException:
+            # Not serving: a later start (a server retrying the session) tries again and
+            # meets the real cause, not "already serving".
+            self._context = None
             self._remove_session_dir()
             raise
 
