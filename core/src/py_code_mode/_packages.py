@@ -65,6 +65,9 @@ def _is_package(path: Path) -> bool:
     return path.is_dir() and any((path / part).is_dir() for part in _CONTENT)
 
 
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
 @dataclass(frozen=True)
 class CapabilityPackage:
     """One package: its name (the directory's) and where it is."""
@@ -74,11 +77,16 @@ class CapabilityPackage:
 
     @property
     def description(self) -> str:
-        """The first paragraph of its README after the title, or "" without one."""
+        """The first paragraph of its README after the title, or "" without one.
+
+        HTML comments (notes for tools, invisible when the README is rendered) are not
+        part of it.
+        """
         try:
             text = (self.path / "README.md").read_text(encoding="utf-8")
         except OSError:
             return ""
+        text = _HTML_COMMENT.sub("", text)
         paragraphs = [part.strip() for part in text.split("\n\n")]
         for paragraph in paragraphs:
             if paragraph and not paragraph.startswith("#"):
