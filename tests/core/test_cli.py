@@ -188,3 +188,15 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path, argv: 
         stderr = command.stderr.read().decode()
     assert command.wait(timeout=60) == 141, stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("module", "says"), [("py_code_mode", "py-code-mode"), ("py_code_mode_mcp", "py-code-mode-mcp")]
+)
+def test_python_dash_m_runs_each_command(module: str, says: str) -> None:
+    """Where console scripts are not on PATH (a venv not activated, an MCP client's config)."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{says} ")
