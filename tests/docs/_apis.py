@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests._support import serve_http
+from tests._support import send_json, serve_http, serving_on_a_free_port
 
 __all__ = ["docs_mcp", "http_apis"]
 
@@ -176,12 +173,7 @@ def _api_handler() -> type[http.server.BaseHTTPRequestHandler]:
                 self._json(404, {"message": "Not Found"})
 
         def _json(self, status: int, value: Any) -> None:
-            body = json.dumps(value).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, status, value)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -224,25 +216,6 @@ server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
 @contextmanager
 def docs_mcp(workdir: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
     """An MCP server over streamable HTTP in place of https://example.com/mcp."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-c", DOCS_SERVER, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the docs MCP stand-in did not start") from None
-                time.sleep(0.05)
+    command = lambda port: [sys.executable, "-c", DOCS_SERVER, str(port)]  # noqa: E731
+    with serving_on_a_free_port(command, "the docs MCP stand-in") as port:
         yield {"https://example.com/mcp": f"http://127.0.0.1:{port}/mcp"}, {"DOCS_TOKEN": "t0k"}
-    finally:
-        process.kill()
-        process.wait()

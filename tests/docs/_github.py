@@ -8,10 +8,11 @@ too. Anything else is GitHub's 404.
 from __future__ import annotations
 
 import base64
-import json
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests._support import send_json
 
 __all__ = ["GitHubStandIn"]
 
@@ -66,7 +67,7 @@ class GitHubStandIn(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         parts = [unquote(part) for part in url.path.strip("/").split("/")]
-        self._json(*self._route(parts, query))
+        send_json(self, *self._route(parts, query))
 
     def _route(self, parts: list[str], query: dict[str, str]) -> tuple[int, Any]:
         if parts[0] == "repos" and len(parts) >= 3:
@@ -91,14 +92,6 @@ class GitHubStandIn(BaseHTTPRequestHandler):
             found = [_repo("octo", "mcp-tools"), _repo("ada", "mcp-server")]
             return 200, {"total_count": len(found), "items": found}
         return 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
-
-    def _json(self, status: int, data: Any) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""

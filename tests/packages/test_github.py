@@ -24,6 +24,7 @@ from py_code_mode import InProcessExecutor, Session
 from py_code_mode._packages import find_package
 from py_code_mode._result import ExecutionResult
 
+from tests._support import send_json
 from tests.conftest import make_executor
 
 pytestmark = pytest.mark.anyio
@@ -162,12 +163,7 @@ class _GitHub(BaseHTTPRequestHandler):
         self._json(200, items[(page - 1) * per_page : page * per_page])
 
     def _json(self, status: int, data: Any) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, status, data)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""

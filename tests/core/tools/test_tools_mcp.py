@@ -31,6 +31,7 @@ from py_code_mode.errors import (
     ToolNotFoundError,
 )
 
+from tests._support import serving_on_a_free_port
 from tests.conftest import make_executor
 
 pytestmark = pytest.mark.anyio
@@ -286,28 +287,9 @@ async def test_without_the_mcp_package_the_error_names_the_extra(tmp_path: Path)
 @pytest.fixture
 def http_server() -> Iterator[str]:
     """The test server over streamable HTTP on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, str(SERVER), "http", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("the MCP test server did not start")
-                time.sleep(0.05)
+    command = lambda port: [sys.executable, str(SERVER), "http", str(port)]  # noqa: E731
+    with serving_on_a_free_port(command, "the MCP test server") as port:
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.kill()
-        process.wait()
 
 
 async def test_a_server_over_streamable_http(
