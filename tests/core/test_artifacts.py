@@ -168,3 +168,17 @@ async def test_an_artifact_cannot_be_both_a_file_and_a_folder(tmp_path: Path) ->
             "reports/weekly",
             "scans",
         ]
+
+
+@pytest.mark.parametrize(
+    "value", ["{22, 80}", "(1, 2)", "{1: 'a'}", "[b'x']", "10 ** 5000", "float('nan')"]
+)
+async def test_agent_code_gets_the_hosts_error_for_a_value_that_would_not_come_back(
+    session: Session, value: str
+) -> None:
+    """One rule on both sides: in agent code too, an ArtifactDataError, and nothing saved
+    (a tuple used to cross as a list and come back a list)."""
+    result = await session.run(f"artifacts.save('kept', {value})")
+    assert result.error is not None and "ArtifactDataError" in result.error, result.error
+    assert "cannot store a value of type" in result.error
+    assert not await session.artifact_exists("kept")

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from py_code_mode._params import ArtifactData, ArtifactName, Description, Metadata, Ttl
-from py_code_mode._runtime.protocol import is_exact
+from py_code_mode._runtime.protocol import artifact_refusal, is_exact
 from py_code_mode._storage.base import (
     ArtifactInfo,
     DataType,
@@ -32,12 +32,9 @@ def encode(data: Any) -> tuple[bytes, DataType]:
         return bytes(data), "bytes"
     if isinstance(data, str):
         return data.encode("utf-8", errors="surrogatepass"), "text"
-    if not is_exact(data) or _contains_bytes(data):
-        raise ArtifactDataError(
-            f"artifacts.save cannot store a value of type {type(data).__name__} exactly: save "
-            "str, bytes, or JSON values (dict with str keys, list, int, float, bool, None); "
-            "convert other values first, e.g. list(a_set) or json.dumps(obj, default=str)"
-        )
+    refusal = artifact_refusal(data)
+    if refusal is not None:
+        raise ArtifactDataError(refusal)
     # surrogatepass, as for text: a lone surrogate in a string comes back exactly.
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return text.encode("utf-8", errors="surrogatepass"), "json"
@@ -57,16 +54,6 @@ def check_ttl(ttl: Any) -> float | None:
             "leave it out to keep the artifact until it is deleted"
         )
     return float(ttl)
-
-
-def _contains_bytes(data: Any) -> bool:
-    if isinstance(data, bytes):
-        return True
-    if isinstance(data, list):
-        return any(_contains_bytes(item) for item in data)
-    if isinstance(data, dict):
-        return any(_contains_bytes(item) for item in data.values())
-    return False
 
 
 def decode(payload: bytes, data_type: DataType | None, name: str = "") -> Any:

@@ -24,6 +24,7 @@ from py_code_mode._runtime.engine import (
     parse_module,
     remember_source,
 )
+from py_code_mode._runtime.protocol import artifact_refusal
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the worker ~8 ms
 if TYPE_CHECKING:
@@ -580,6 +581,16 @@ def check_requires(name: str, declared: Sequence[str]) -> None:
 
 class Artifacts(_Namespace):
     """Data that outlives the session: str, bytes and JSON values come back exactly."""
+
+    def _before(self, spec: dict[str, Any]) -> Callable[[dict[str, Any]], None] | None:
+        return _check_artifact_data if spec["verb"] == "artifacts.save" else None
+
+
+def _check_artifact_data(arguments: dict[str, Any]) -> None:
+    """Refuse what would not come back exactly before it crosses, as the host would."""
+    refusal = artifact_refusal(arguments.get("data"))
+    if refusal is not None:
+        raise errors.ArtifactDataError(refusal)
 
 
 class Deps(_Namespace):

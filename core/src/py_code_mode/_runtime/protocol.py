@@ -134,6 +134,34 @@ def is_exact(value: Any, _depth: int = 0) -> bool:
     return False
 
 
+def artifact_refusal(data: Any) -> str | None:
+    """Why `data` cannot be saved as an artifact that comes back exactly; None if it can.
+
+    One rule for the host's `save_artifact` and the worker's `artifacts.save`, which checks
+    before sending: the channel itself would turn a tuple into a list, and refuse a set
+    with a message about the channel rather than about artifacts.
+    """
+    if isinstance(data, str | bytes | bytearray | memoryview):
+        return None
+    if is_exact(data) and not _contains_bytes(data):
+        return None
+    return (
+        f"artifacts.save cannot store a value of type {type(data).__name__} exactly: save "
+        "str, bytes, or JSON values (dict with str keys, list, int, float, bool, None); "
+        "convert other values first, e.g. list(a_set) or json.dumps(obj, default=str)"
+    )
+
+
+def _contains_bytes(data: Any) -> bool:
+    if isinstance(data, bytes):
+        return True
+    if isinstance(data, list):
+        return any(_contains_bytes(item) for item in data)
+    if isinstance(data, dict):
+        return any(_contains_bytes(item) for item in data.values())
+    return False
+
+
 def error_payload(exc: BaseException) -> dict[str, str]:
     """Describe an exception for a reply frame: its class name and its message."""
     return {"type": type(exc).__name__, "message": str(exc)}
