@@ -50,6 +50,8 @@ async def test_the_session_starts_and_lists_each_broken_definition_with_its_erro
             listed = await session.list_tools()
             result = await session.run("[tools.hello().strip(), tools.other().strip()]")
             broken = await session.run("tools.fetch()")
+            # The same error whichever way it is called: as the tool, or as one of its callables.
+            broken_callable = await session.run("tools.fetch.fetch(url='x')")
     errors = {tool["name"]: str(tool["error"]) for tool in listed if "error" in tool}
     working = [tool["name"] for tool in listed if "error" not in tool]
     assert result.error is None, result.error
@@ -62,6 +64,8 @@ async def test_the_session_starts_and_lists_each_broken_definition_with_its_erro
     assert "defined twice" in errors["hello"] and "d_twice.yml" in errors["hello"]
     assert broken.error is not None and "ToolDefinitionError" in broken.error
     assert "old `args:` template format" in broken.error
+    assert broken_callable.error is not None and "ToolDefinitionError" in broken_callable.error
+    assert "old `args:` template format" in broken_callable.error
     warned = [r.getMessage() for r in caplog.records if "is not available" in r.getMessage()]
     assert len(warned) == 4
 

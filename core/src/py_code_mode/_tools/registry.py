@@ -277,9 +277,13 @@ class ToolRegistry:
 
         Raises:
             ToolNotFoundError: No such tool.
+            ToolDefinitionError: The tool's definition is broken.
             ToolFailedError: The tool cannot be used now (its server did not start, ...).
         """
-        described = await self._tool(name).describe(schemas=True)
+        tool = self._tool(name)
+        if isinstance(tool, BrokenTool):  # the same error as calling it: its definition's
+            raise ToolDefinitionError(tool.error)
+        described = await tool.describe(schemas=True)
         if described.get("error"):
             raise ToolFailedError(described["error"])
         return [callable_spec(name, entry) for entry in described["callables"]]
