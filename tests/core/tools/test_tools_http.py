@@ -470,3 +470,40 @@ async def test_a_line_break_in_a_query_value_stays_in_the_query(api: _Server) ->
     assert "x-evil" not in headers
     [request_line] = [line for line in api.seen if "/issues" in line]
     assert "open%0D%0AX-Evil%3A+1" in request_line and "\r" not in request_line
+
+
+async def test_openapi_parameters_that_are_not_identifiers_become_keywords(
+    api: _Server, tmp_path: Path
+) -> None:
+    """`{repo-name}`, `page-size` and a query parameter called `body`: each gets a Python
+    keyword, and the request still says the API's own names."""
+    document = openapi_document(base(api))
+    document["paths"]["/repos/{owner}/{repo-name}/issues"] = {
+        "get": {
+            "operationId": "listIssues",
+            "parameters": [
+                {"name": "owner", "in": "path", "required": True},
+                {"name": "repo-name", "in": "path", "required": True},
+                {"name": "page-size", "in": "query", "schema": {"type": "integer"}},
+                {"name": "body", "in": "query", "schema": {"type": "string"}},
+                {"name": "class", "in": "query", "schema": {"type": "string"}},
+            ],
+        }
+    }
+    (tmp_path / "gh.json").write_text(json.dumps(document))
+    definition = {"name": "gh", "type": "http", "openapi": "gh.json"}
+    async with registry(definition, source=str(tmp_path)) as tools:
+        arguments = {"owner": "o", "repo_name": "r", "page_size": 5, "body_": "x", "class_": "c"}
+        answer = await tools.call("gh", "list_issues", arguments)
+        stub = await tools.stubs("gh.list_issues")
+        described = await tools.describe("gh")
+    assert api.seen[-1].startswith("GET /repos/o/r/issues?")
+    assert answer == {"query": {"page-size": ["5"], "body": ["x"], "class": ["c"]}}
+    listed = next(c for c in described["callables"] if c["name"] == "list_issues")
+    keywords = set(listed["input_schema"]["properties"])
+    assert {"owner", "repo_name", "page_size", "body_", "class_"} <= keywords
+    assert "(sent as page-size)" in listed["input_schema"]["properties"]["page_size"].get(
+        "description", ""
+    )
+    compile(stub, "<stub>", "exec")  # the stub is Python: no `page-size: int` in it
+    assert "repo_name: str | int" in stub and "page_size: int | None" in stub

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from py_code_mode._tools._spec import RESERVED_HTTP_ARGUMENTS
 from py_code_mode._tools.base import python_names
 from py_code_mode._tools.endpoint import Endpoint, Param
 from py_code_mode.errors import ToolFailedError
@@ -29,6 +30,16 @@ def snake_case(text: str) -> str:
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
     text = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", text)
     return re.sub(r"\W+", "_", text).strip("_").lower()
+
+
+def _keywords(names: list[str]) -> list[str]:
+    """A Python keyword for each parameter name, in order: `page-size` is `page_size`.
+
+    `body` and `query_params` are a call's own keywords, so a parameter of that name gets a
+    trailing underscore, as a Python keyword does (`class_`).
+    """
+    wanted = [f"{name}_" if name in RESERVED_HTTP_ARGUMENTS else name for name in names]
+    return list(python_names(wanted))
 
 
 def endpoints_from_openapi(document: Any, where: str) -> tuple[list[Endpoint], str | None]:
@@ -76,13 +87,17 @@ def _endpoint(
         if isinstance(parameter, Mapping) and isinstance(parameter.get("name"), str):
             by_key[(str(parameter.get("in")), parameter["name"])] = parameter  # the operation's win
     path_params, query_params = [], []
-    for (place, name), parameter in by_key.items():
+    sent = [(place, name) for place, name in by_key if place in ("path", "query")]
+    keywords = _keywords([name for _, name in sent])
+    for (place, name), keyword in zip(sent, keywords, strict=True):
+        parameter = by_key[(place, name)]
         schema = _resolve(document, parameter.get("schema")) or {}
         param = Param(
             name=name,
             type=_json_type(schema),
             required=place == "path" or bool(parameter.get("required")),
             description=str(parameter.get("description") or ""),
+            keyword=None if keyword == name else keyword,
         )
         if place == "path":
             path_params.append(param)

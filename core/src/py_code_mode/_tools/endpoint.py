@@ -33,16 +33,31 @@ class Param:
     """A path or query parameter.
 
     Attributes:
-        name: The keyword.
+        name: The API's own name, sent in the path or the query.
         type: Its JSON type: string, integer, number, boolean or array.
         required: Whether a call must give it (path parameters always).
         description: Shown to the agent.
+        keyword: The Python keyword a call gives it by, where `name` is not one (an
+            OpenAPI `page-size` is `page_size`); None when they are the same.
     """
 
     name: str
     type: str
     required: bool
     description: str = ""
+    keyword: str | None = None
+
+    @property
+    def argument(self) -> str:
+        """The keyword of a call that gives this parameter."""
+        return self.keyword or self.name
+
+    @property
+    def shown(self) -> str:
+        """The description, with the API's name where the keyword differs from it."""
+        if self.keyword is None:
+            return self.description
+        return " ".join(filter(None, [self.description, f"(sent as {self.name})"]))
 
 
 @dataclass(frozen=True)
@@ -87,13 +102,13 @@ class Endpoint:
     def _build(self) -> type[BaseModel]:
         fields: dict[str, Any] = {}
         for param in self.path_params:
-            fields[param.name] = (str | int, Field(description=param.description))
+            fields[param.argument] = (str | int, Field(description=param.shown))
         for param in self.query_params:
             kind = _TYPES.get(param.type, Scalar | list[Scalar])
             if param.required:
-                fields[param.name] = (kind, Field(description=param.description))
+                fields[param.argument] = (kind, Field(description=param.shown))
             else:
-                fields[param.name] = (kind | None, Field(None, description=param.description))
+                fields[param.argument] = (kind | None, Field(None, description=param.shown))
         fields["query_params"] = (
             dict[str, Scalar | list[Scalar]] | None,
             Field(None, description="More query parameters, by name."),

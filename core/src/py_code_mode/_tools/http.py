@@ -106,7 +106,9 @@ class HTTPTool(LateTool):
 
         url = httpx.URL(self._base().rstrip("/") + _fill(where, endpoint, values))
         query: dict[str, Any] = dict(values.pop("query_params", None) or {})
-        query.update((p.name, values[p.name]) for p in endpoint.query_params if p.name in values)
+        query.update(
+            (p.name, values[p.argument]) for p in endpoint.query_params if p.argument in values
+        )
         headers = resolve(self._spec.headers, tool=self.name, source=self._source, key="headers")
         for name, value in headers.items():
             if "\r" in value or "\n" in value:
@@ -295,10 +297,10 @@ def _fill(where: str, endpoint: Endpoint, values: dict[str, Any]) -> str:
     """The endpoint's path with each ``{name}`` replaced by its value, percent-encoded."""
     path = endpoint.path
     for param in endpoint.path_params:
-        text = str(values.pop(param.name))
+        text = str(values.pop(param.argument))
         if text in ("", ".", ".."):
             raise ToolArgumentError(
-                f"{where}() argument {param.name!r} is {short_repr(text)}, which would change "
+                f"{where}() argument {param.argument!r} is {short_repr(text)}, which would change "
                 "the path rather than fill a segment of it"
             )
         path = path.replace("{" + param.name + "}", quote(text, safe=""))
