@@ -233,6 +233,35 @@ async def test_artifacts_in_sub_paths_list_sorted(storage: Storage) -> None:
     assert await artifacts.load("scans/host1.json") == "scans/host1.json"
 
 
+async def test_in_a_workspace_an_artifact_is_never_also_a_folder_of_artifacts(
+    tmp_path: Path,
+) -> None:
+    """On disk a name is a file or a folder. (Redis keeps names flat and allows both.)"""
+    artifacts = ArtifactStore(FileStorage(tmp_path))
+    await artifacts.save("scans", "a file")
+    with pytest.raises(InvalidNameError, match="the artifact 'scans' is a file"):
+        await artifacts.save("scans/host1.json", {"open": [22]})
+    await artifacts.save("reports/weekly/1", "inside a folder")
+    for taken in ("reports", "reports/weekly"):
+        with pytest.raises(InvalidNameError, match="a folder of artifacts has that name"):
+            await artifacts.save(taken, "a file")
+    await artifacts.delete("scans")  # gone: the name is free to be a folder
+    await artifacts.save("scans/host1.json", "now a folder")
+    names = [a["name"] for a in await artifacts.list()]
+    assert names == ["reports/weekly/1", "scans/host1.json"]
+
+
+async def test_an_expired_artifact_does_not_keep_its_name_from_being_a_folder(
+    storage: Storage,
+) -> None:
+    """On either storage: an artifact that has expired keeps no name from anyone."""
+    artifacts = ArtifactStore(storage)
+    await artifacts.save("cache", "soon gone", ttl=0.2)
+    await anyio.sleep(0.5)
+    await artifacts.save("cache/page.html", "<html>")
+    assert [a["name"] for a in await artifacts.list()] == ["cache/page.html"]
+
+
 async def test_exists_delete_and_missing_artifacts(storage: Storage) -> None:
     artifacts = ArtifactStore(storage)
     await artifacts.save("a", 1)

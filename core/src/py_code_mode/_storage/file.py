@@ -54,6 +54,8 @@ from py_code_mode._storage.base import (
     artifact_not_found,
     case_twin,
     checked_verification,
+    file_in_the_way,
+    folder_named,
     source_hash,
     utc_now,
 )
@@ -677,20 +679,37 @@ class FileStorage:
     def _save_artifact(self, info: ArtifactInfo, payload: bytes) -> None:
         path = self._artifact_path(info.name)
         with self._lock("artifacts"):
+            index = self._read_index()
+            self._clear_lapsed_around(info.name, index)
             if path.is_dir():
-                raise InvalidNameError(
-                    f"Invalid artifact name {info.name!r}: a folder of artifacts has that name"
-                )
+                raise folder_named(info.name)
             for parent in Path(info.name).parents:
                 if parent.name and (self.artifacts_dir / parent).is_file():
-                    raise InvalidNameError(
-                        f"Invalid artifact name {info.name!r}: the artifact {parent.as_posix()!r} "
-                        "is a file, so it cannot hold others; choose another folder"
-                    )
+                    raise file_in_the_way(info.name, parent.as_posix())
             atomic_write(path, payload)
-            index = self._read_index()
             index[info.name] = _records.index_entry(info)
             self._write_index(index)
+
+    def _clear_lapsed_around(self, name: str, index: dict[str, Any]) -> None:
+        """Remove expired artifacts that would stand in `name`'s way.
+
+        Those are the folders above it and what is inside a folder of that name; the
+        caller holds the lock and writes `index`. An expired artifact keeps no name.
+        """
+        around = [p.as_posix() for p in Path(name).parents if p.name]
+        around += [other for other in index if other.startswith(name + "/")]
+        for other in around:
+            if other in index and _records.is_expired(_records.as_entry(index[other])):
+                self._artifact_path(other).unlink(missing_ok=True)
+                del index[other]
+        folder = self.artifacts_dir / name
+        if folder.is_dir():  # folders left empty go, deepest first
+            for inner in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                if inner.is_dir():
+                    with suppress(OSError):
+                        inner.rmdir()
+            with suppress(OSError):
+                folder.rmdir()
 
     def _info(self, name: str, entry: dict[str, Any], path: Path) -> ArtifactInfo:
         stat = path.stat()
