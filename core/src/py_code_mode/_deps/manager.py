@@ -9,6 +9,7 @@ one that was asked to go (upstream py-code-mode did both).
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -115,12 +116,7 @@ class DepsManager:
         async with self._lock:
             status: _AddStatus = "already_present"
             if not self._installer.satisfied(req):
-                progress = Progress(REQUEST_OUTPUT.get())
-                progress.say(f"deps.add: installing {line}")
-                try:
-                    await self._installer.install([line], on_output=progress)
-                finally:
-                    progress.close()
+                await self._install("deps.add", [line])
                 status = "installed"
             await self._storage.add_dep(line)
         return {
@@ -181,13 +177,17 @@ class DepsManager:
             for req in reqs:
                 (present if self._installer.satisfied(req) else missing).append(normalize(req))
             if missing:
-                progress = Progress(REQUEST_OUTPUT.get())
-                progress.say(f"deps.sync: installing {', '.join(missing)}")
-                try:
-                    await self._installer.install(missing, on_output=progress)
-                finally:
-                    progress.close()
+                await self._install("deps.sync", missing)
         return {"installed": missing, "already_present": present}
+
+    async def _install(self, verb: str, lines: builtins.list[str]) -> None:
+        """Install `lines`, streaming the installer's output to whoever asked (bounded)."""
+        progress = Progress(REQUEST_OUTPUT.get())
+        progress.say(f"{verb}: installing {', '.join(lines)}")
+        try:
+            await self._installer.install(lines, on_output=progress)
+        finally:
+            progress.close()
 
     def _parse_line(self, line: str) -> Requirement:
         """Parse a stored line: the list may have been edited by hand, so it is checked too."""
