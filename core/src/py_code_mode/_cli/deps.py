@@ -51,26 +51,30 @@ async def _perform(args: argparse.Namespace) -> int:
     live = sys.stderr.isatty()
     display = StreamedLines(sys.stderr, live=live, width=shutil.get_terminal_size().columns)
     REQUEST_OUTPUT.set(display)  # the deps manager streams the installer's lines here
-    async with Session(storage=FileStorage(args.base)) as session:
-        try:
-            if args.action == "list":
-                for line in await session.list_deps():
-                    print(line)
-            elif args.action == "sync":
-                _say(await session.install_deps())
-            else:
-                for package in args.packages:
-                    if args.action == "add":
-                        _say(await session.add_dep(package))
-                    else:
-                        _say(await session.remove_dep(package))
-        except DepsInstallError as exc:
-            display.finish()
-            print(f"py-code-mode deps: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            display.finish()
+    try:
+        async with Session(storage=FileStorage(args.base)) as session:
+            try:
+                await _act(session, args)
+            finally:
+                display.finish()  # the status line goes before anything else is printed
+    except DepsInstallError as exc:
+        print(f"py-code-mode deps: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+async def _act(session: Session, args: argparse.Namespace) -> None:
+    if args.action == "list":
+        for line in await session.list_deps():
+            print(line)
+    elif args.action == "sync":
+        _say(await session.install_deps())
+    else:
+        for package in args.packages:
+            if args.action == "add":
+                _say(await session.add_dep(package))
+            else:
+                _say(await session.remove_dep(package))
 
 
 def _say(result: dict[str, Any]) -> None:
