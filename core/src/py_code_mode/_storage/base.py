@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from py_code_mode.errors import ArtifactNotFoundError, InvalidNameError
+from py_code_mode.errors import ArtifactNotFoundError
 
 DataType = Literal["bytes", "text", "json"]
 
@@ -39,19 +39,6 @@ def artifact_not_found(name: str, available: list[str]) -> ArtifactNotFoundError
     shown = ", ".join(repr(n) for n in available[:10]) or "none yet"
     more = f" and {len(available) - 10} more" if len(available) > 10 else ""
     return ArtifactNotFoundError(f"Artifact {name!r} not found. Available: {shown}{more}")
-
-
-def folder_named(name: str) -> InvalidNameError:
-    """The error for saving an artifact under the name of a folder of artifacts."""
-    return InvalidNameError(f"Invalid artifact name {name!r}: a folder of artifacts has that name")
-
-
-def file_in_the_way(name: str, parent: str) -> InvalidNameError:
-    """The error for saving an artifact inside another artifact, as if it were a folder."""
-    return InvalidNameError(
-        f"Invalid artifact name {name!r}: the artifact {parent!r} is a file, so it cannot "
-        "hold others; choose another folder"
-    )
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,6 @@ from py_code_mode._storage.base import (
     artifact_not_found,
     case_twin,
     checked_verification,
-    file_in_the_way,
-    folder_named,
     source_hash,
     utc_now,
 )
@@ -109,6 +107,19 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _folder_named(name: str) -> InvalidNameError:
+    """The error for saving an artifact under the name of a folder of artifacts."""
+    return InvalidNameError(f"Invalid artifact name {name!r}: a folder of artifacts has that name")
+
+
+def _file_in_the_way(name: str, parent: str) -> InvalidNameError:
+    """The error for saving an artifact inside another artifact, as if it were a folder."""
+    return InvalidNameError(
+        f"Invalid artifact name {name!r}: the artifact {parent!r} is a file, so it cannot "
+        "hold others; choose another folder"
+    )
 
 
 class FileStorage:
@@ -682,10 +693,10 @@ class FileStorage:
             index = self._read_index()
             self._clear_lapsed_around(info.name, index)
             if path.is_dir():
-                raise folder_named(info.name)
+                raise _folder_named(info.name)
             for parent in Path(info.name).parents:
                 if parent.name and (self.artifacts_dir / parent).is_file():
-                    raise file_in_the_way(info.name, parent.as_posix())
+                    raise _file_in_the_way(info.name, parent.as_posix())
             atomic_write(path, payload)
             index[info.name] = _records.index_entry(info)
             self._write_index(index)
